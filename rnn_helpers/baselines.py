@@ -1,0 +1,61 @@
+"""What a data scientist tries first: "tomorrow = today" and a linear regression.
+
+Both predict ``tmax_tomorrow`` for the last day of each window, the same target
+days the RNN is scored on. Derived in ``05_full_training``.
+"""
+
+import numpy as np
+from sklearn.linear_model import LinearRegression
+
+from .data import PREDICTORS
+
+
+def persistence_forecast(x, scaler):
+    """Tomorrow's tmax = today's tmax (degrees F), for the last day of each window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, F)
+        Scaled windows; ``scaler`` undoes the scaling.
+
+    Returns
+    -------
+    ndarray, shape (N,)
+    """
+    today = scaler.inverse_transform(x[:, -1, :])
+    return today[:, PREDICTORS.index("tmax")]
+
+
+def fit_window_regression(x, y):
+    """Least-squares linear regression from every feature of a window to its last target.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, F)
+    y : ndarray, shape (N, T, 1)
+
+    Returns
+    -------
+    sklearn.linear_model.LinearRegression
+        Predict with ``model.predict(x.reshape(len(x), -1))``.
+    """
+    return LinearRegression().fit(x.reshape(len(x), -1), y[:, -1, 0])
+
+
+def baseline_scores(windows, scaler):
+    """MSE (degrees F squared) of both baselines on every part.
+
+    Returns
+    -------
+    dict
+        ``{"tomorrow = today": {"train": mse, "valid": mse, "test": mse},
+        "linear regression (window)": {...}}``
+    """
+    regression = fit_window_regression(*windows["train"])
+    scores = {"tomorrow = today": {}, "linear regression (window)": {}}
+    for part, (x, y) in windows.items():
+        actual = y[:, -1, 0]
+        scores["tomorrow = today"][part] = float(np.mean((persistence_forecast(x, scaler) - actual) ** 2))
+        predicted = regression.predict(x.reshape(len(x), -1))
+        scores["linear regression (window)"][part] = float(np.mean((predicted - actual) ** 2))
+    return scores

@@ -1,0 +1,40 @@
+"""Squared-error loss and the gradient the backward pass starts from.
+
+Derived in ``03_manual_backprop``.
+"""
+
+import numpy as np
+
+
+def mse(actual, predicted):
+    """Mean squared error, ``mean((actual - predicted)**2)``, in squared target units."""
+    actual, predicted = _same_shape(actual, predicted)
+    return float(np.mean((actual - predicted) ** 2))
+
+
+def mse_grad(actual, predicted):
+    """``predicted - actual``: the gradient the seed (and this series) backpropagates.
+
+    This is the exact gradient of ``0.5 * sum((predicted - actual)**2)``
+    (see ``half_sse``), not of ``mse``: the mean's 2/n factor is left out, as in
+    the seed. Shape: the same as ``predicted``.
+    """
+    actual, predicted = _same_shape(actual, predicted)
+    return predicted - actual
+
+
+def half_sse(actual, predicted):
+    """``0.5 * sum((predicted - actual)**2)``: the objective whose gradient is ``mse_grad``."""
+    actual, predicted = _same_shape(actual, predicted)
+    return 0.5 * float(np.sum((predicted - actual) ** 2))
+
+
+def _same_shape(actual, predicted):
+    actual = np.asarray(actual, dtype=float)
+    predicted = np.asarray(predicted, dtype=float)
+    if actual.shape != predicted.shape:
+        raise ValueError(
+            f"actual has shape {actual.shape} but predicted has {predicted.shape}; they "
+            "must match element for element (reshape, e.g. actual.reshape(predicted.shape))."
+        )
+    return actual, predicted

@@ -1,0 +1,245 @@
+"""One recurrent layer: initialisation, forward pass and backpropagation through time.
+
+The formulation (shapes: x_t (F), h_t (H), y_t (O); a batch adds a leading N)::
+
+    h_{-1} = 0
+    h_t = act(x_t @ i_weight + h_{t-1} @ h_weight + h_bias)
+    y_t = h_t @ o_weight + o_bias
+
+Derived in ``02_tanh_forward`` (forward), ``03_manual_backprop`` and
+``04_bptt_loop`` (backward).
+"""
+
+import numpy as np
+
+PARAM_NAMES = ("i_weight", "h_weight", "h_bias", "o_weight", "o_bias")
+
+
+def _relu(pre_activation):
+    return np.maximum(0.0, pre_activation)
+
+
+def _relu_derivative(hidden):
+    return (hidden > 0).astype(hidden.dtype)
+
+
+def _tanh_derivative(hidden):
+    # d tanh(z)/dz = 1 - tanh(z)^2, written in terms of the stored output h = tanh(z).
+    return 1.0 - hidden**2
+
+
+ACTIVATIONS = {"tanh": (np.tanh, _tanh_derivative), "relu": (_relu, _relu_derivative)}
+
+
+def get_activation(name):
+    """Return ``(function, derivative_from_output)`` for ``"tanh"`` or ``"relu"``.
+
+    The derivative takes the activation's *output* h, as stored by the forward pass.
+    Derived in ``02_tanh_forward``.
+    """
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown activation {name!r}. Use one of {sorted(ACTIVATIONS)}."
+        ) from None
+
+
+def init_params(n_inputs, n_hidden, n_outputs, seed=0):
+    """Draw the parameters of one layer, uniform in (-k, k) with k = 1/sqrt(H).
+
+    Draws i_weight, h_weight, h_bias, o_weight, o_bias in that order from
+    ``np.random.RandomState(seed)``, exactly what ``np.random.seed(seed)`` followed
+    by ``np.random.rand`` gives, without touching NumPy's global random state.
+
+    Returns
+    -------
+    dict of ndarray
+        ``i_weight (F, H)``, ``h_weight (H, H)``, ``h_bias (1, H)``,
+        ``o_weight (H, O)``, ``o_bias (1, O)``.
+
+    Notes
+    -----
+    Used from ``04_bptt_loop`` on; the scale is explained in ``05_full_training``.
+    """
+    sizes = {"n_inputs": n_inputs, "n_hidden": n_hidden, "n_outputs": n_outputs}
+    for name, size in sizes.items():
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {size!r}.")
+    random = np.random.RandomState(seed)
+    k = 1.0 / np.sqrt(n_hidden)
+    shapes = {
+        "i_weight": (n_inputs, n_hidden),
+        "h_weight": (n_hidden, n_hidden),
+        "h_bias": (1, n_hidden),
+        "o_weight": (n_hidden, n_outputs),
+        "o_bias": (1, n_outputs),
+    }
+    return {name: random.rand(*shape) * 2 * k - k for name, shape in shapes.items()}
+
+
+def check_params(params):
+    """Raise ValueError unless ``params`` has the five arrays with consistent shapes.
+
+    Returns ``(F, H, O)``.
+    """
+    if not isinstance(params, dict) or any(name not in params for name in PARAM_NAMES):
+        found = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(
+            f"params must be a dict with the keys {list(PARAM_NAMES)}; got {found}. "
+            "Create one with init_params(n_inputs, n_hidden, n_outputs)."
+        )
+    n_inputs, n_hidden = np.shape(params["i_weight"])[:2] if np.ndim(params["i_weight"]) == 2 else (0, 0)
+    n_outputs = np.shape(params["o_weight"])[1] if np.ndim(params["o_weight"]) == 2 else 0
+    expected = {
+        "i_weight": (n_inputs, n_hidden),
+        "h_weight": (n_hidden, n_hidden),
+        "h_bias": (1, n_hidden),
+        "o_weight": (n_hidden, n_outputs),
+        "o_bias": (1, n_outputs),
+    }
+    for name, shape in expected.items():
+        if np.shape(params[name]) != shape or 0 in shape:
+            found = {key: np.shape(params[key]) for key in PARAM_NAMES}
+            raise ValueError(
+                f"Parameter shapes do not fit together: {name} should be {shape} "
+                f"(F={n_inputs}, H={n_hidden}, O={n_outputs}), found shapes {found}."
+            )
+    return n_inputs, n_hidden, n_outputs
+
+
+def _as_batch(x, n_inputs, name="x"):
+    """View ``x`` as (N, T, F); also return whether it was a single sequence."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim not in (2, 3) or x.shape[-1] != n_inputs or x.shape[-2] == 0:
+        raise ValueError(
+            f"{name} must have shape (T, F) or (N, T, F) with F={n_inputs} features "
+            f"(the rows of i_weight) and T >= 1; got shape {x.shape}. A 1-D sequence "
+            "of T values needs x.reshape(-1, 1)."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"{name} contains {int(np.size(x) - np.isfinite(x).sum())} NaN or infinite "
+            "value(s). Fill or drop them before the forward pass (load_weather "
+            "forward-fills gaps)."
+        )
+    return (x[None], True) if x.ndim == 2 else (x, False)
+
+
+def rnn_forward(x, params, activation="tanh"):
+    """Run the layer over every time step.
+
+    Parameters
+    ----------
+    x : ndarray, shape (T, F) or (N, T, F)
+    params : dict
+        As returned by ``init_params``.
+    activation : {"tanh", "relu"}
+
+    Returns
+    -------
+    outputs : ndarray, shape (T, O) or (N, T, O)
+    hiddens : ndarray, shape (T, H) or (N, T, H)
+        h_0 ... h_{T-1}, kept for the backward pass.
+
+    Notes
+    -----
+    Derived in ``02_tanh_forward``; the batched form in ``05_full_training``.
+    """
+    act, _ = get_activation(activation)
+    n_inputs, n_hidden, _ = check_params(params)
+    batch, single = _as_batch(x, n_inputs)
+    n_sequences, n_steps, _ = batch.shape
+
+    # The input and bias terms do not depend on the past: compute all steps at once.
+    input_terms = batch @ params["i_weight"] + params["h_bias"]
+    hiddens = np.empty((n_sequences, n_steps, n_hidden))
+    hidden = np.zeros((n_sequences, n_hidden))
+    for step in range(n_steps):
+        hidden = act(input_terms[:, step] + hidden @ params["h_weight"])
+        hiddens[:, step] = hidden
+    outputs = hiddens @ params["o_weight"] + params["o_bias"]
+    return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
+
+
+def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="tanh"):
+    """Backpropagation through time that also returns the gradient wrt the inputs.
+
+    Returns
+    -------
+    grads : dict
+        Same keys and shapes as ``params``.
+    input_grad : ndarray, same shape as ``x``
+        What a layer below needs to continue the backward pass (stacked layers).
+
+    Notes
+    -----
+    Derived in ``04_bptt_loop``; the input gradient in ``05_full_training``.
+    """
+    _, derivative = get_activation(activation)
+    n_inputs, n_hidden, n_outputs = check_params(params)
+    batch, single = _as_batch(x, n_inputs)
+    n_sequences, n_steps, _ = batch.shape
+    hiddens = np.asarray(hiddens, dtype=float)
+    for name, array, width in (("hiddens", hiddens, n_hidden), ("output_grad", output_grad, n_outputs)):
+        expected = (n_steps, width) if single else (n_sequences, n_steps, width)
+        if np.shape(array) != expected:
+            raise ValueError(
+                f"{name} must have shape {expected} to match x {np.shape(x)} and the "
+                f"parameters; got {np.shape(array)}. Pass the hidden states returned by "
+                "rnn_forward, and an output gradient shaped like its outputs (e.g. "
+                "mse_grad(actual, outputs))."
+            )
+    hiddens = hiddens.reshape(n_sequences, n_steps, n_hidden)
+    output_grad = np.asarray(output_grad, dtype=float).reshape(n_sequences, n_steps, n_outputs)
+
+    grads = {name: np.zeros_like(params[name], dtype=float) for name in PARAM_NAMES}
+    input_grad = np.empty_like(batch)
+    next_hidden_grad = np.zeros((n_sequences, n_hidden))  # dL/dh_t arriving from step t+1
+    for step in reversed(range(n_steps)):
+        hidden = hiddens[:, step]
+        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros_like(hidden)
+        step_output_grad = output_grad[:, step]
+
+        grads["o_weight"] += hidden.T @ step_output_grad
+        grads["o_bias"] += step_output_grad.sum(axis=0, keepdims=True)
+
+        # h_t feeds two places: the output y_t and the next hidden state h_{t+1}.
+        hidden_grad = step_output_grad @ params["o_weight"].T + next_hidden_grad
+        pre_activation_grad = hidden_grad * derivative(hidden)
+
+        grads["h_weight"] += previous_hidden.T @ pre_activation_grad
+        grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True)
+        grads["i_weight"] += batch[:, step].T @ pre_activation_grad
+        input_grad[:, step] = pre_activation_grad @ params["i_weight"].T
+        next_hidden_grad = pre_activation_grad @ params["h_weight"].T
+
+    return grads, (input_grad[0] if single else input_grad)
+
+
+def rnn_backward(x, hiddens, output_grad, params, activation="tanh"):
+    """Exact gradients of the loss wrt every parameter, by backpropagation through time.
+
+    Parameters
+    ----------
+    x : ndarray, shape (T, F) or (N, T, F)
+        The inputs given to ``rnn_forward``.
+    hiddens : ndarray, shape (T, H) or (N, T, H)
+        The hidden states ``rnn_forward`` returned.
+    output_grad : ndarray, shape (T, O) or (N, T, O)
+        dL/dy_t for every step (and sequence) of the loss L being differentiated.
+    params : dict
+    activation : {"tanh", "relu"}
+
+    Returns
+    -------
+    dict of ndarray
+        dL/dparam, same keys and shapes as ``params``; for a batch, summed over the
+        sequences. Nothing is updated.
+
+    Notes
+    -----
+    Derived step by step in ``03_manual_backprop`` and as a loop in ``04_bptt_loop``.
+    """
+    grads, _ = rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation)
+    return grads

@@ -1,0 +1,66 @@
+"""Stacked recurrent layers: each layer's output sequence is the next layer's input.
+
+A stack is a list of parameter dicts (one per layer, from ``init_params``). Layer
+``l`` reads the output sequence y^(l-1) of the layer below (layer 0 reads x), and
+the stack's outputs are the top layer's outputs. Backward, the gradient wrt each
+layer's input sequence is the output gradient of the layer below.
+
+Derived in ``05_full_training`` (exercise: a two-layer stack).
+"""
+
+from .rnn import init_params, rnn_backward_with_input_grad, rnn_forward
+
+
+def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
+    """Parameters for a stack with one layer per entry of ``hidden_sizes``.
+
+    Layer ``l`` has ``hidden_sizes[l]`` hidden units; every layer but the top one
+    outputs as many values as it has hidden units, and the top one ``n_outputs``.
+    Layer ``l`` is drawn with seed ``seed + l``, so a one-layer stack equals
+    ``[init_params(n_inputs, H, n_outputs, seed)]``.
+    """
+    hidden_sizes = list(hidden_sizes)
+    if not hidden_sizes:
+        raise ValueError("hidden_sizes must name at least one layer, e.g. [16] or [16, 16].")
+    layers, layer_inputs = [], n_inputs
+    for index, n_hidden in enumerate(hidden_sizes):
+        layer_outputs = n_outputs if index == len(hidden_sizes) - 1 else n_hidden
+        layers.append(init_params(layer_inputs, n_hidden, layer_outputs, seed=seed + index))
+        layer_inputs = layer_outputs
+    return layers
+
+
+def stack_forward(x, layers, activation="tanh"):
+    """Run every layer in turn.
+
+    Returns
+    -------
+    outputs : ndarray, shape (..., T, O)
+        The top layer's outputs.
+    cache : list of (layer_input, hiddens)
+        What ``stack_backward`` needs, one entry per layer.
+    """
+    cache = []
+    layer_input = x
+    for params in layers:
+        outputs, hiddens = rnn_forward(layer_input, params, activation)
+        cache.append((layer_input, hiddens))
+        layer_input = outputs
+    return layer_input, cache
+
+
+def stack_backward(cache, output_grad, layers, activation="tanh"):
+    """Gradients for every layer of the stack, top to bottom.
+
+    Returns
+    -------
+    list of dict
+        One gradient dict per layer, same order, keys and shapes as ``layers``.
+    """
+    grads = [None] * len(layers)
+    for index in reversed(range(len(layers))):
+        layer_input, hiddens = cache[index]
+        grads[index], output_grad = rnn_backward_with_input_grad(
+            layer_input, hiddens, output_grad, layers[index], activation
+        )
+    return grads

@@ -1,0 +1,23 @@
+import numpy as np
+import pytest
+
+from rnn_helpers import init_params
+
+
+@pytest.fixture
+def toy_params():
+    """The seed's ReLU-toy weights: np.random.seed(0); rand(1,2), rand(2,2), rand(2,1); zero biases."""
+    random = np.random.RandomState(0)
+    i_weight, h_weight, o_weight = random.rand(1, 2), random.rand(2, 2), random.rand(2, 1)
+    return {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, 2)),
+            "o_weight": o_weight, "o_bias": np.zeros((1, 1))}
+
+
+def random_problem(n_inputs, n_hidden, n_outputs, steps, batch=None, seed=0):
+    """Parameters, inputs and targets of a small random problem with non-zero biases."""
+    random = np.random.default_rng(seed)
+    params = init_params(n_inputs, n_hidden, n_outputs, seed=seed)
+    shape = (steps,) if batch is None else (batch, steps)
+    x = random.normal(size=shape + (n_inputs,))
+    y = random.normal(size=shape + (n_outputs,))
+    return params, x, y

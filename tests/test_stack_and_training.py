@@ -1,0 +1,92 @@
+"""Stacked layers, the optimisers and the training loop."""
+
+import numpy as np
+import pytest
+from conftest import random_problem
+
+from rnn_helpers import (
+    Adam,
+    check_gradients,
+    half_sse,
+    init_params,
+    init_stack,
+    load_weather,
+    mse_grad,
+    stack_backward,
+    stack_forward,
+    weather_windows,
+)
+from rnn_helpers.train import train
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("hidden_sizes, batch", [([3, 4], None), ([4, 3, 2], 3)])
+def test_stack_backward_matches_central_differences(activation, hidden_sizes, batch):
+    _, x, y = random_problem(2, 1, 2, steps=5, batch=batch, seed=len(hidden_sizes))
+    layers = init_stack(2, hidden_sizes, 2, seed=3)
+    outputs, cache = stack_forward(x, layers, activation)
+    grads = stack_backward(cache, mse_grad(y, outputs), layers, activation)
+    errors = check_gradients(lambda ls: half_sse(y, stack_forward(x, ls, activation)[0]), layers, grads)
+    assert len(errors) == 5 * len(hidden_sizes)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_each_layer_reads_the_output_sequence_of_the_layer_below():
+    layers = init_stack(3, [4, 5], 1)
+    assert layers[0]["o_weight"].shape == (4, 4) and layers[1]["i_weight"].shape == (4, 5)
+    _, x, _ = random_problem(3, 1, 1, steps=6, batch=2)
+    outputs, cache = stack_forward(x, layers)
+    np.testing.assert_array_equal(cache[1][0], stack_forward(x, layers[:1])[0])
+    assert outputs.shape == (2, 6, 1)
+
+
+def test_one_layer_stack_is_init_params():
+    layer = init_stack(3, [4], 1, seed=7)[0]
+    for name, value in init_params(3, 4, 1, seed=7).items():
+        np.testing.assert_array_equal(layer[name], value)
+
+
+def test_adam_moves_against_the_gradient():
+    params = {"w": np.array([1.0, -2.0])}
+    updated = Adam(lr=0.1).step(params, {"w": np.array([3.0, -0.5])})
+    np.testing.assert_allclose(updated["w"], [0.9, -1.9])
+
+
+@pytest.fixture(scope="module")
+def windows():
+    return weather_windows(load_weather())
+
+
+def test_training_lowers_the_validation_loss_and_keeps_a_history(windows):
+    (train_x, train_y), (valid_x, valid_y) = windows[0]["train"], windows[0]["valid"]
+    result = train(train_x, train_y, valid_x, valid_y, epochs=5)
+    assert len(result.history["train"]) == len(result.history["valid"]) == 5
+    untrained = train(train_x, train_y, valid_x, valid_y, epochs=1, lr=1e-9, restore_best=False)
+    assert result.score(valid_x, valid_y) < untrained.score(valid_x, valid_y) / 2
+    assert result.history["valid"][result.best_epoch] == min(result.history["valid"])
+
+
+def test_training_is_reproducible_for_a_seed(windows):
+    first = train(*windows[0]["train"], epochs=2, seed=4)
+    second = train(*windows[0]["train"], epochs=2, seed=4)
+    assert first.history == second.history
+
+
+def test_sgd_and_a_two_layer_stack_train_too(windows):
+    result = train(*windows[0]["train"], *windows[0]["valid"], hidden_sizes=(6, 6), optimizer="sgd", lr=0.05, epochs=5)
+    assert result.history["valid"][-1] < result.history["valid"][0]
+
+
+def test_a_diverging_learning_rate_names_the_epoch(windows):
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch 0.*smaller learning rate"):
+        train(*windows[0]["train"], *windows[0]["valid"], optimizer="sgd", lr=1e6, clip_norm=None, epochs=3)
+
+
+def test_training_rejects_windows_of_the_wrong_shape(windows):
+    train_x, train_y = windows[0]["train"]
+    with pytest.raises(ValueError, match=r"\(N, T, F\).*make_windows"):
+        train(train_x[0], train_y[0])
+    with pytest.raises(ValueError, match="2 features per step but train_x has 3"):
+        train(train_x, train_y, train_x[..., :2], train_y)
+    with pytest.raises(ValueError, match="Unknown optimizer 'rmsprop'"):
+        train(train_x, train_y, optimizer="rmsprop")

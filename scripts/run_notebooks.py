@@ -28,6 +28,19 @@ class UnstableOutputError(RuntimeError):
     """A cell printed to stderr: its stored output would not reproduce under nbval."""
 
 
+def merge_streams(outputs):
+    """Join consecutive writes to the same stream; the kernel splits them at random points."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def execute(path, timeout=600):
     """Run the notebook at ``path`` in a fresh kernel; return the executed notebook."""
     notebook = nbformat.read(path, as_version=4)
@@ -36,6 +49,8 @@ def execute(path, timeout=600):
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
     for index, cell in enumerate(notebook.cells):
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell.outputs = merge_streams(cell.outputs)
         for output in cell.get("outputs", []):
             if output.get("name") == "stderr":
                 raise UnstableOutputError(

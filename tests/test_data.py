@@ -106,3 +106,10 @@ def test_the_package_data_is_shipped_in_the_wheel(tmp_path):
 
     (wheel,) = tmp_path.glob("*.whl")
     assert "rnn_helpers/_data/seattle_weather.csv" in zipfile.ZipFile(wheel).namelist()
+
+
+def test_weather_windows_fit_the_scaler_on_the_training_days_only():
+    frame = load_weather()
+    train, _, _ = chronological_split(frame)
+    _, scaler = weather_windows(frame)
+    np.testing.assert_allclose(scaler.mean_, train[["tmax", "tmin", "rain"]].mean().to_numpy())

@@ -3,8 +3,8 @@
     uv run python tests/mutations.py
 
 Each mutation is applied to a temporary copy of the package, which is put first on
-PYTHONPATH (the notebooks' kernels inherit it); then the unit tests and the notebooks
-the mistake affects are run. The script first checks that the unmutated copy passes,
+PYTHONPATH (the notebooks' kernels inherit it); then the unit tests and, separately, the
+notebooks the mistake affects are run. The script first checks that the unmutated copy passes,
 prints a table (mutation -> first failing test), and exits 1 if any mutation survives.
 """
 
@@ -62,9 +62,10 @@ MUTATIONS = [
 def run_tests(package_copy, paths):
     """Run pytest on ``paths`` with ``package_copy`` first on the path; return (passed, first failure)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package_copy), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", *paths],
+    # -P: do not put the working directory (with the real rnn_helpers) first on sys.path.
+    done = subprocess.run([sys.executable, "-P", "-m", "pytest", "-x", "-q", *paths],
                           cwd=ROOT, env=env, capture_output=True, text=True)
-    failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, flags=re.M)
+    failures = re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, flags=re.M)
     return done.returncode == 0, (failures[0] if failures else done.stdout.strip().splitlines()[-1:])
 
 
@@ -72,6 +73,8 @@ def mutated_copy(workdir, replacements):
     target = Path(workdir) / "rnn_helpers"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(ROOT / "rnn_helpers", target, ignore=shutil.ignore_patterns("__pycache__"))
+    (Path(workdir) / "data").mkdir(exist_ok=True)  # the bundled CSV, where a checkout keeps it
+    shutil.copy(ROOT / "data" / "seattle_weather.csv", Path(workdir) / "data")
     for file, old, new in replacements:
         path = target / file
         text = path.read_text()
@@ -84,19 +87,22 @@ def mutated_copy(workdir, replacements):
 def main():
     with tempfile.TemporaryDirectory() as workdir:
         check = subprocess.run(
-            [sys.executable, "-c", "import rnn_helpers; print(rnn_helpers.__file__)"], capture_output=True, text=True,
-            env=dict(os.environ, PYTHONPATH=str(mutated_copy(workdir, []))), cwd=ROOT / "tests")
+            [sys.executable, "-P", "-c", "import rnn_helpers; print(rnn_helpers.__file__)"], capture_output=True,
+            text=True, env=dict(os.environ, PYTHONPATH=str(mutated_copy(workdir, []))), cwd=ROOT)
         if not check.stdout.startswith(workdir):
             raise SystemExit(f"the copy of rnn_helpers is not the one imported ({check.stdout.strip()})")
         passed, failure = run_tests(mutated_copy(workdir, []), UNIT_TESTS)
         if not passed:
             raise SystemExit(f"the unmutated package fails its tests ({failure}); fix that first")
         survivors = []
-        print(f"{'mutation':55s} caught by")
+        print(f"{'mutation':55s} {'caught by a unit test':85s} caught by a notebook")
         for description, replacements, notebooks in MUTATIONS:
-            passed, failure = run_tests(mutated_copy(workdir, replacements), UNIT_TESTS + notebooks)
-            print(f"{description:55s} {'SURVIVED' if passed else failure}", flush=True)
-            if passed:
+            package_copy = mutated_copy(workdir, replacements)
+            unit_passed, unit_failure = run_tests(package_copy, UNIT_TESTS)
+            notebooks_passed, notebook_failure = run_tests(package_copy, notebooks)
+            print(f"{description:55s} {'-' if unit_passed else unit_failure:85s} "
+                  f"{'-' if notebooks_passed else notebook_failure}", flush=True)
+            if unit_passed and notebooks_passed:
                 survivors.append(description)
     if survivors:
         print(f"{len(survivors)} mutation(s) survived: {survivors}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 
-from rnn_helpers import baseline_scores, init_params, load_weather, weather_windows
+from rnn_helpers import baseline_scores, init_params, load_weather, rnn_forward, weather_windows
 from rnn_helpers.train import train
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -57,8 +57,6 @@ def seed_style_training(train_x, train_y, valid_x, valid_y, epochs, hidden=4, lr
                 p - g * step for p, g in zip((i_weight, h_weight, h_bias, o_weight, o_bias), grads))
     params = dict(zip(("i_weight", "h_weight", "h_bias", "o_weight", "o_bias"),
                       (i_weight, h_weight, h_bias, o_weight, o_bias)))
-    from rnn_helpers import rnn_forward
-
     predicted = rnn_forward(valid_x, params)[0][:, -1, 0]
     return float(np.mean((predicted - valid_y[:, -1, 0]) ** 2))
 

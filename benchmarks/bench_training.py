@@ -10,6 +10,7 @@ squared, scored on the last step of each window, the same target days as the bas
 """
 
 import argparse
+import inspect
 import platform
 import time
 from pathlib import Path
@@ -61,8 +62,8 @@ def seed_style_training(train_x, train_y, valid_x, valid_y, epochs, hidden=4, lr
     return float(np.mean((predicted - valid_y[:, -1, 0]) ** 2))
 
 
-def torch_training(windows, epochs, batch_size, hidden, lr, seed=0):
-    """torch.nn.RNN + Linear with the same data, target scaling, batches and Adam."""
+def torch_training(windows, epochs, batch_size, hidden, lr, schedule, seed=0):
+    """torch.nn.RNN + Linear with the same data, target scaling, batches, Adam, schedule and clipping."""
     import torch
 
     torch.manual_seed(seed)
@@ -81,11 +82,16 @@ def torch_training(windows, epochs, batch_size, hidden, lr, seed=0):
             predicted = head(rnn(torch.from_numpy(x))[0]).numpy() * std + mean
         return float(np.mean((predicted[:, -1, 0] - y[:, -1, 0]) ** 2))
 
+    batch_starts = range(0, len(train_x), batch_size)
+    total_steps, steps_done = epochs * len(batch_starts), 0
     start = time.perf_counter()
     for _ in range(epochs):
         order = torch.from_numpy(shuffle.permutation(len(train_x)))
-        for begin in range(0, len(order), batch_size):
+        for begin in batch_starts:
             batch = order[begin:begin + batch_size]
+            for group in optimizer.param_groups:
+                group["lr"] = lr * (1 - steps_done / total_steps) if schedule == "linear" else lr
+            steps_done += 1
             optimizer.zero_grad()
             loss = 0.5 * torch.mean((head(rnn(inputs[batch])[0]) - targets[batch]) ** 2)
             loss.backward()
@@ -110,16 +116,20 @@ def main():
     parser.add_argument("--quick", action="store_true", help="25 seed-style epochs instead of 250")
     args = parser.parse_args()
     windows, scaler = weather_windows(load_weather(verbose=False))
-    defaults = {"hidden": 8, "epochs": 60, "batch_size": 16, "lr": 0.003}
+    defaults = {name: parameter.default for name, parameter in inspect.signature(train).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
     seed_epochs = 25 if args.quick else 250
 
     seed_seconds, seed_valid = best_of(1, lambda: seed_style_training(
         *windows["train"], *windows["valid"], epochs=seed_epochs))
     train_seconds, result = best_of(3, lambda: train(*windows["train"], *windows["valid"]))
-    # Time to reach the seed-style loop's final validation MSE: the shortest full run that does.
-    epochs_needed = next(e for e in range(1, 61) if min(
-        train(*windows["train"], *windows["valid"], epochs=e).history["valid"]) <= seed_valid)
-    reach_seconds, _ = best_of(5, lambda: train(*windows["train"], *windows["valid"], epochs=epochs_needed))
+    # Time to reach the seed-style loop's final validation MSE: the shortest run with the
+    # defaults (only fewer epochs) that does, timed from the call to the return.
+    epochs_needed = next((e for e in range(1, defaults["epochs"] + 1) if min(
+        train(*windows["train"], *windows["valid"], epochs=e).history["valid"]) <= seed_valid), None)
+    if epochs_needed is None:
+        raise SystemExit(f"train() with its defaults never reached the validation MSE {seed_valid:.2f}.")
+    reach_seconds, _ = best_of(7, lambda: train(*windows["train"], *windows["valid"], epochs=epochs_needed))
 
     rows = [("seed-style loop (per window)", seed_seconds / seed_epochs, seed_seconds, seed_valid, float("nan")),
             ("train() defaults", train_seconds / defaults["epochs"], train_seconds,
@@ -127,7 +137,8 @@ def main():
     torch_version = "not installed"
     try:
         torch_epoch, torch_valid, torch_test, torch_version = torch_training(
-            windows, defaults["epochs"], defaults["batch_size"], defaults["hidden"], defaults["lr"])
+            windows, defaults["epochs"], defaults["batch_size"], defaults["hidden_sizes"][0], defaults["lr"],
+            defaults["schedule"])
         rows.append(("torch.nn.RNN + Linear", torch_epoch, torch_epoch * defaults["epochs"], torch_valid, torch_test))
     except ImportError:
         pass
@@ -140,8 +151,8 @@ def main():
         f"scikit-learn {sklearn.__version__}, torch {torch_version}.", "",
         f"Data: bundled Seattle record, 7-day windows (train {len(windows['train'][0])}, valid "
         f"{len(windows['valid'][0])}, test {len(windows['test'][0])}). MSE in °F², last step of each window.",
-        f"train() defaults: H={defaults['hidden']}, {defaults['epochs']} epochs, batch {defaults['batch_size']}, "
-        f"Adam lr={defaults['lr']}. Seed-style loop: H=4, lr=1e-5/T, unscaled target, {seed_epochs} epochs.", "",
+        f"train() defaults: H={defaults['hidden_sizes'][0]}, {defaults['epochs']} epochs, batch {defaults['batch_size']}, "
+        f"Adam lr={defaults['lr']} ({defaults['schedule']} schedule), clip_norm={defaults['clip_norm']}. Seed-style loop: H=4, lr=1e-5/T, unscaled target, {seed_epochs} epochs.", "",
         "| model | s / epoch | total s | valid MSE | test MSE |", "|---|---:|---:|---:|---:|"]
     for name, per_epoch, total, valid, test in rows:
         lines.append(f"| {name} | {per_epoch:.4f} | {total:.2f} | {valid:.2f} | {test:.2f} |")

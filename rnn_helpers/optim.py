@@ -24,35 +24,42 @@ class Adam:
     """Adam (Kingma & Ba, 2015) for a dict of arrays, or a list of such dicts.
 
     ``step(params, grads)`` returns new parameters and keeps the running moments.
+    All parameters are updated as one flat vector: the same arithmetic as one update
+    per array, in a handful of NumPy calls (mini-batch training is call-bound).
+    ``lr`` may be changed between steps (a learning-rate schedule).
     """
 
     def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.moments = None
+        self.first_moment = self.second_moment = None
         self.steps = 0
 
     def step(self, params, grads):
         """Return the parameters after one Adam update (same structure as ``params``)."""
         layers, grad_layers = _as_list(params), _as_list(grads)
-        if self.moments is None:
-            self.moments = [
-                {name: (np.zeros_like(value), np.zeros_like(value)) for name, value in layer.items()}
-                for layer in layers
-            ]
-        self.steps += 1
-        first_correction = 1 - self.beta1**self.steps
-        second_correction = 1 - self.beta2**self.steps
-        updated = []
-        for layer, layer_grads, layer_moments in zip(layers, grad_layers, self.moments, strict=True):
+        if len(layers) != len(grad_layers):
+            raise ValueError(f"params has {len(layers)} layer(s) but grads has {len(grad_layers)}.")
+        for layer, layer_grads in zip(layers, grad_layers):
             _check_matching(layer, layer_grads)
+        flat_grad = np.concatenate([layer_grads[name].ravel()
+                                    for layer, layer_grads in zip(layers, grad_layers) for name in layer])
+        if self.first_moment is None:
+            self.first_moment, self.second_moment = np.zeros_like(flat_grad), np.zeros_like(flat_grad)
+        if flat_grad.shape != self.first_moment.shape:
+            raise ValueError("This Adam was used for parameters of a different size; create a new one.")
+        self.steps += 1
+        self.first_moment = self.beta1 * self.first_moment + (1 - self.beta1) * flat_grad
+        self.second_moment = self.beta2 * self.second_moment + (1 - self.beta2) * flat_grad**2
+        first = self.first_moment / (1 - self.beta1**self.steps)
+        second = self.second_moment / (1 - self.beta2**self.steps)
+        flat_step = self.lr * first / (np.sqrt(second) + self.eps)
+
+        updated, offset = [], 0
+        for layer in layers:
             new_layer = {}
             for name, value in layer.items():
-                first, second = layer_moments[name]
-                first = self.beta1 * first + (1 - self.beta1) * layer_grads[name]
-                second = self.beta2 * second + (1 - self.beta2) * layer_grads[name] ** 2
-                layer_moments[name] = (first, second)
-                step = (first / first_correction) / (np.sqrt(second / second_correction) + self.eps)
-                new_layer[name] = value - self.lr * step
+                new_layer[name] = value - flat_step[offset:offset + value.size].reshape(value.shape)
+                offset += value.size
             updated.append(new_layer)
         return updated if isinstance(params, list) else updated[0]
 

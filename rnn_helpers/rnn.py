@@ -89,8 +89,9 @@ def check_params(params):
             f"params must be a dict with the keys {list(PARAM_NAMES)}; got {found}. "
             "Create one with init_params(n_inputs, n_hidden, n_outputs)."
         )
-    n_inputs, n_hidden = np.shape(params["i_weight"])[:2] if np.ndim(params["i_weight"]) == 2 else (0, 0)
-    n_outputs = np.shape(params["o_weight"])[1] if np.ndim(params["o_weight"]) == 2 else 0
+    found = {name: np.shape(params[name]) for name in PARAM_NAMES}
+    n_inputs, n_hidden = found["i_weight"] if len(found["i_weight"]) == 2 else (0, 0)
+    n_outputs = found["o_weight"][1] if len(found["o_weight"]) == 2 else 0
     expected = {
         "i_weight": (n_inputs, n_hidden),
         "h_weight": (n_hidden, n_hidden),
@@ -98,17 +99,16 @@ def check_params(params):
         "o_weight": (n_hidden, n_outputs),
         "o_bias": (1, n_outputs),
     }
-    for name, shape in expected.items():
-        if np.shape(params[name]) != shape or 0 in shape:
-            found = {key: np.shape(params[key]) for key in PARAM_NAMES}
-            raise ValueError(
-                f"Parameter shapes do not fit together: {name} should be {shape} "
-                f"(F={n_inputs}, H={n_hidden}, O={n_outputs}), found shapes {found}."
-            )
+    if found != expected or 0 in (n_inputs, n_hidden, n_outputs):
+        name = next((name for name in PARAM_NAMES if found[name] != expected[name]), "i_weight")
+        raise ValueError(
+            f"Parameter shapes do not fit together: {name} should be {expected[name]} "
+            f"(F={n_inputs}, H={n_hidden}, O={n_outputs}), found shapes {found}."
+        )
     return n_inputs, n_hidden, n_outputs
 
 
-def _as_batch(x, n_inputs, name="x"):
+def _as_batch(x, n_inputs, name="x", check_finite=True):
     """View ``x`` as (N, T, F); also return whether it was a single sequence."""
     x = np.asarray(x, dtype=float)
     if x.ndim not in (2, 3) or x.shape[-1] != n_inputs or x.shape[-2] == 0:
@@ -117,7 +117,7 @@ def _as_batch(x, n_inputs, name="x"):
             f"(the rows of i_weight) and T >= 1; got shape {x.shape}. A 1-D sequence "
             "of T values needs x.reshape(-1, 1)."
         )
-    if not np.all(np.isfinite(x)):
+    if check_finite and not np.isfinite(x).all():
         raise ValueError(
             f"{name} contains {int(np.size(x) - np.isfinite(x).sum())} NaN or infinite "
             "value(s). Fill or drop them before the forward pass (load_weather "
@@ -126,7 +126,7 @@ def _as_batch(x, n_inputs, name="x"):
     return (x[None], True) if x.ndim == 2 else (x, False)
 
 
-def rnn_forward(x, params, activation="tanh"):
+def rnn_forward(x, params, activation="tanh", *, validate=True):
     """Run the layer over every time step.
 
     Parameters
@@ -135,6 +135,9 @@ def rnn_forward(x, params, activation="tanh"):
     params : dict
         As returned by ``init_params``.
     activation : {"tanh", "relu"}
+    validate : bool
+        Check shapes and NaN first; ``False`` is for callers that have checked already
+        (``train`` checks its data once, not once per batch).
 
     Returns
     -------
@@ -147,9 +150,12 @@ def rnn_forward(x, params, activation="tanh"):
     Derived in ``02_tanh_forward``; the batched form in ``05_full_training``.
     """
     act, _ = get_activation(activation)
-    n_inputs, n_hidden, _ = check_params(params)
-    batch, single = _as_batch(x, n_inputs)
+    if validate:
+        batch, single = _as_batch(x, check_params(params)[0])
+    else:
+        batch, single = (x[None], True) if x.ndim == 2 else (x, False)
     n_sequences, n_steps, _ = batch.shape
+    n_hidden = params["h_weight"].shape[0]
 
     # The input and bias terms do not depend on the past: compute all steps at once.
     input_terms = batch @ params["i_weight"] + params["h_bias"]
@@ -162,8 +168,10 @@ def rnn_forward(x, params, activation="tanh"):
     return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
 
 
-def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="tanh"):
+def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="tanh", *, validate=True):
     """Backpropagation through time that also returns the gradient wrt the inputs.
+
+    Takes the arguments of ``rnn_backward``; ``validate=False`` skips the shape checks.
 
     Returns
     -------
@@ -177,44 +185,61 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
     Derived in ``04_bptt_loop``; the input gradient in ``05_full_training``.
     """
     _, derivative = get_activation(activation)
-    n_inputs, n_hidden, n_outputs = check_params(params)
-    batch, single = _as_batch(x, n_inputs)
+    if validate:
+        n_inputs, n_hidden, n_outputs = check_params(params)
+        # x was checked for NaN by the forward pass; a NaN in a gradient is the caller's to report.
+        batch, single = _as_batch(x, n_inputs, check_finite=False)
+        _check_backward_shapes(batch.shape, single, hiddens, output_grad, n_hidden, n_outputs)
+    else:
+        batch, single = (x[None], True) if x.ndim == 2 else (x, False)
+    n_hidden, n_outputs = params["o_weight"].shape
     n_sequences, n_steps, _ = batch.shape
-    hiddens = np.asarray(hiddens, dtype=float)
-    for name, array, width in (("hiddens", hiddens, n_hidden), ("output_grad", output_grad, n_outputs)):
-        expected = (n_steps, width) if single else (n_sequences, n_steps, width)
-        if np.shape(array) != expected:
-            raise ValueError(
-                f"{name} must have shape {expected} to match x {np.shape(x)} and the "
-                f"parameters; got {np.shape(array)}. Pass the hidden states returned by "
-                "rnn_forward, and an output gradient shaped like its outputs (e.g. "
-                "mse_grad(actual, outputs))."
-            )
-    hiddens = hiddens.reshape(n_sequences, n_steps, n_hidden)
+    hiddens = np.asarray(hiddens, dtype=float).reshape(n_sequences, n_steps, n_hidden)
     output_grad = np.asarray(output_grad, dtype=float).reshape(n_sequences, n_steps, n_outputs)
 
-    grads = {name: np.zeros_like(params[name], dtype=float) for name in PARAM_NAMES}
-    input_grad = np.empty_like(batch)
+    # As in the forward pass, whatever does not depend on the recursion is computed for
+    # all steps at once: the output layer's gradients, the path from y_t back to h_t,
+    # the activation's derivative, and (after the loop) the gradient wrt the inputs.
+    grads = {
+        "i_weight": np.zeros_like(params["i_weight"], dtype=float),
+        "h_weight": np.zeros_like(params["h_weight"], dtype=float),
+        "h_bias": np.zeros_like(params["h_bias"], dtype=float),
+        "o_weight": hiddens.reshape(-1, n_hidden).T @ output_grad.reshape(-1, n_outputs),
+        "o_bias": output_grad.sum(axis=(0, 1))[np.newaxis],
+    }
+    output_path_grads = output_grad @ params["o_weight"].T  # dL/dh_t through y_t
+    derivatives = derivative(hiddens)
+    pre_activation_grads = np.empty_like(hiddens)
     next_hidden_grad = np.zeros((n_sequences, n_hidden))  # dL/dh_t arriving from step t+1
     for step in reversed(range(n_steps)):
-        hidden = hiddens[:, step]
-        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros_like(hidden)
-        step_output_grad = output_grad[:, step]
-
-        grads["o_weight"] += hidden.T @ step_output_grad
-        grads["o_bias"] += step_output_grad.sum(axis=0, keepdims=True)
+        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros((n_sequences, n_hidden))
 
         # h_t feeds two places: the output y_t and the next hidden state h_{t+1}.
-        hidden_grad = step_output_grad @ params["o_weight"].T + next_hidden_grad
-        pre_activation_grad = hidden_grad * derivative(hidden)
+        hidden_grad = output_path_grads[:, step] + next_hidden_grad
+        pre_activation_grad = hidden_grad * derivatives[:, step]
 
         grads["h_weight"] += previous_hidden.T @ pre_activation_grad
         grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True)
         grads["i_weight"] += batch[:, step].T @ pre_activation_grad
-        input_grad[:, step] = pre_activation_grad @ params["i_weight"].T
+        pre_activation_grads[:, step] = pre_activation_grad
         next_hidden_grad = pre_activation_grad @ params["h_weight"].T
 
+    input_grad = pre_activation_grads @ params["i_weight"].T
     return grads, (input_grad[0] if single else input_grad)
+
+
+def _check_backward_shapes(batch_shape, single, hiddens, output_grad, n_hidden, n_outputs):
+    n_sequences, n_steps, _ = batch_shape
+    for name, array, width in (("hiddens", hiddens, n_hidden), ("output_grad", output_grad, n_outputs)):
+        expected = (n_steps, width) if single else (n_sequences, n_steps, width)
+        if np.shape(array) != expected:
+            x_shape = batch_shape[1:] if single else batch_shape
+            raise ValueError(
+                f"{name} must have shape {expected} to match x {x_shape} and the "
+                f"parameters; got {np.shape(array)}. Pass the hidden states returned by "
+                "rnn_forward, and an output gradient shaped like its outputs (e.g. "
+                "mse_grad(actual, outputs))."
+            )
 
 
 def rnn_backward(x, hiddens, output_grad, params, activation="tanh"):

@@ -8,7 +8,7 @@ layer's input sequence is the output gradient of the layer below.
 Derived in ``05_full_training`` (exercise: a two-layer stack).
 """
 
-from .rnn import init_params, rnn_backward_with_input_grad, rnn_forward
+from .rnn import check_params, init_params, rnn_backward_with_input_grad, rnn_forward
 
 
 def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
@@ -30,8 +30,11 @@ def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
     return layers
 
 
-def stack_forward(x, layers, activation="tanh"):
+def stack_forward(x, layers, activation="tanh", *, validate=True):
     """Run every layer in turn.
+
+    ``validate`` checks x (shape, NaN) and that each layer's parameters fit the layer
+    below; ``False`` skips this, for callers that have checked already.
 
     Returns
     -------
@@ -42,15 +45,21 @@ def stack_forward(x, layers, activation="tanh"):
     """
     cache = []
     layer_input = x
-    for params in layers:
-        outputs, hiddens = rnn_forward(layer_input, params, activation)
+    for index, params in enumerate(layers):
+        if validate and index > 0:
+            _check_layer_fits(params, index, layer_input.shape[-1])
+        # Only the stack's input is checked for NaN: a NaN higher up comes from the
+        # parameters (a diverging training run), which train() reports as such.
+        outputs, hiddens = rnn_forward(layer_input, params, activation, validate=validate and index == 0)
         cache.append((layer_input, hiddens))
         layer_input = outputs
     return layer_input, cache
 
 
-def stack_backward(cache, output_grad, layers, activation="tanh"):
+def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=True):
     """Gradients for every layer of the stack, top to bottom.
+
+    ``validate=False`` skips the shape checks (see ``stack_forward``).
 
     Returns
     -------
@@ -61,6 +70,15 @@ def stack_backward(cache, output_grad, layers, activation="tanh"):
     for index in reversed(range(len(layers))):
         layer_input, hiddens = cache[index]
         grads[index], output_grad = rnn_backward_with_input_grad(
-            layer_input, hiddens, output_grad, layers[index], activation
+            layer_input, hiddens, output_grad, layers[index], activation, validate=validate
         )
     return grads
+
+
+def _check_layer_fits(params, index, n_below):
+    n_inputs, _, _ = check_params(params)
+    if n_inputs != n_below:
+        raise ValueError(
+            f"Layer {index} takes {n_inputs} inputs per step but the layer below outputs "
+            f"{n_below}. Build the stack with init_stack(n_inputs, hidden_sizes, n_outputs)."
+        )

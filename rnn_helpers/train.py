@@ -45,8 +45,8 @@ class TrainResult:
         return float(np.mean((self.predict(x)[:, -1] - y[:, -1]) ** 2))
 
 
-def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), epochs=60,
-          batch_size=16, optimizer="adam", lr=0.003, seed=0, clip_norm=1.0,
+def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), epochs=20,
+          batch_size=16, optimizer="adam", lr=0.03, schedule="linear", seed=0, clip_norm=1.0,
           activation="tanh", progress=False, restore_best=True):
     """Train a stack of RNN layers with mini-batches and report losses per epoch.
 
@@ -59,6 +59,12 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     hidden_sizes : sequence of int
         Hidden units per layer; ``(16, 16)`` is a two-layer stack.
     optimizer : {"adam", "sgd"}
+    lr : float
+        Learning rate (the starting one, with ``schedule="linear"``).
+    schedule : {"linear", "constant"}
+        ``"linear"`` lowers the learning rate after every batch, in a straight line
+        from ``lr`` to zero at the end of the last epoch: big steps while far from a
+        minimum, small ones to settle into it.
     clip_norm : float or None
         Rescale a batch's gradient when its global norm exceeds this.
     progress : bool
@@ -78,6 +84,8 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     """
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"Unknown optimizer {optimizer!r}. Use 'adam' or 'sgd'.")
+    if schedule not in ("linear", "constant"):
+        raise ValueError(f"Unknown schedule {schedule!r}. Use 'linear' or 'constant'.")
     train_x, train_y = _check_windows(train_x, train_y, "train")
     has_valid = valid_x is not None
     if has_valid:
@@ -88,18 +96,24 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
                          target_mean, target_std, activation)
     adam, shuffle = Adam(lr), np.random.default_rng(seed)
     best_loss, best_layers = np.inf, result.layers
+    batch_starts = range(0, len(train_x), batch_size)
+    total_steps, steps_done = epochs * len(batch_starts), 0
     epoch_range = _progress_range(epochs) if progress else range(epochs)
     for epoch in epoch_range:
         order = shuffle.permutation(len(train_x))
-        for start in range(0, len(order), batch_size):
+        for start in batch_starts:
             batch = order[start:start + batch_size]
-            with np.errstate(over="ignore", invalid="ignore"):
-                outputs, cache = stack_forward(train_x[batch], result.layers, activation)
+            step_lr = lr * (1 - steps_done / total_steps) if schedule == "linear" else lr
+            steps_done += 1
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported per epoch
+                # The data was checked once above; skip the per-batch checks.
+                outputs, cache = stack_forward(train_x[batch], result.layers, activation, validate=False)
                 output_grad = (outputs - scaled_y[batch]) / outputs.size
-                grads = stack_backward(cache, output_grad, result.layers, activation)
+                grads = stack_backward(cache, output_grad, result.layers, activation, validate=False)
             grads = _clip(grads, clip_norm)
+            adam.lr = step_lr
             result.layers = adam.step(result.layers, grads) if optimizer == "adam" else [
-                sgd_step(layer, layer_grads, lr) for layer, layer_grads in zip(result.layers, grads)]
+                sgd_step(layer, layer_grads, step_lr) for layer, layer_grads in zip(result.layers, grads)]
         with np.errstate(over="ignore", invalid="ignore"):
             result.history["train"].append(result.score(train_x, train_y))
             result.history["valid"].append(result.score(valid_x, valid_y) if has_valid else np.nan)
@@ -133,7 +147,7 @@ def _check_windows(x, y, name, n_inputs=None):
 def _clip(grads, clip_norm):
     if clip_norm is None:
         return grads
-    norm = np.sqrt(sum(float(np.sum(g**2)) for layer in grads for g in layer.values()))
+    norm = np.sqrt(sum(float(np.vdot(g, g)) for layer in grads for g in layer.values()))
     if not norm > clip_norm:  # also leaves NaN alone, for the divergence check to report
         return grads
     return [{name: g * (clip_norm / norm) for name, g in layer.items()} for layer in grads]
@@ -163,7 +177,7 @@ def run(args):
     windows, scaler = weather_windows(frame, length=args.window)
     result = train(*windows["train"], *windows["valid"], hidden_sizes=[args.hidden] * args.layers,
                    epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                   lr=args.lr, seed=args.seed, progress=args.progress)
+                   lr=args.lr, schedule=args.schedule, seed=args.seed, progress=args.progress)
     scores = {"rnn": {part: result.score(x, y) for part, (x, y) in windows.items()}}
     scores.update(baseline_scores(windows, scaler))
     if args.plot:
@@ -205,7 +219,9 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=defaults["epochs"])
     parser.add_argument("--batch-size", type=int, default=defaults["batch_size"], help="windows per batch")
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default=defaults["optimizer"])
-    parser.add_argument("--lr", type=float, default=defaults["lr"], help="learning rate")
+    parser.add_argument("--lr", type=float, default=defaults["lr"], help="(starting) learning rate")
+    parser.add_argument("--schedule", choices=["linear", "constant"], default=defaults["schedule"],
+                        help="learning rate: falls linearly to zero, or stays constant")
     parser.add_argument("--seed", type=int, default=defaults["seed"])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON on the last line")
     parser.add_argument("--plot", metavar="FILE", help="save loss curves and test predictions as PNG")

@@ -52,6 +52,39 @@ def test_adam_moves_against_the_gradient():
     np.testing.assert_allclose(updated["w"], [0.9, -1.9])
 
 
+def test_adam_follows_the_published_update_for_every_array_and_step():
+    """Algorithm 1 of Kingma & Ba, one scalar at a time, against the flat-vector Adam."""
+    random = np.random.default_rng(0)
+    layers = init_stack(2, [3, 2], 1, seed=1)
+    adam, lr_per_step = Adam(lr=0.05), [0.05, 0.02, 0.01, 0.004]
+    expected = {(index, name): value.copy() for index, layer in enumerate(layers) for name, value in layer.items()}
+    moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in expected.items()}
+    for step, lr in enumerate(lr_per_step, start=1):
+        grads = [{name: random.normal(size=value.shape) for name, value in layer.items()} for layer in layers]
+        adam.lr = lr
+        layers = adam.step(layers, grads)
+        for (index, name), value in expected.items():
+            first, second = moments[index, name]
+            for position, grad in np.ndenumerate(grads[index][name]):
+                first[position] = 0.9 * first[position] + 0.1 * grad
+                second[position] = 0.999 * second[position] + 0.001 * grad * grad
+                corrected_first = first[position] / (1 - 0.9**step)
+                corrected_second = second[position] / (1 - 0.999**step)
+                value[position] -= lr * corrected_first / (corrected_second**0.5 + 1e-8)
+    for (index, name), value in expected.items():
+        np.testing.assert_allclose(layers[index][name], value, rtol=1e-12, atol=1e-15)
+
+
+def test_adam_rejects_gradients_that_do_not_fit():
+    adam = Adam()
+    params = init_params(2, 3, 1)
+    with pytest.raises(ValueError, match="gradient for h_weight has shape"):
+        adam.step(params, {**params, "h_weight": np.zeros((2, 2))})
+    adam.step(params, params)
+    with pytest.raises(ValueError, match="different size"):
+        adam.step(init_params(2, 4, 1), init_params(2, 4, 1))
+
+
 @pytest.fixture(scope="module")
 def windows():
     return weather_windows(load_weather())
@@ -90,3 +123,21 @@ def test_training_rejects_windows_of_the_wrong_shape(windows):
         train(train_x, train_y, train_x[..., :2], train_y)
     with pytest.raises(ValueError, match="Unknown optimizer 'rmsprop'"):
         train(train_x, train_y, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="Unknown schedule 'cosine'"):
+        train(train_x, train_y, schedule="cosine")
+
+
+def test_the_linear_schedule_falls_from_lr_to_zero(windows, monkeypatch):
+    import rnn_helpers.train as training
+
+    used = []
+    monkeypatch.setattr(training, "sgd_step", lambda params, grads, lr: used.append(lr) or params)
+    train_x, train_y = windows[0]["train"]
+    steps_per_epoch = -(-len(train_x) // 100)
+    training.train(train_x, train_y, optimizer="sgd", lr=0.3, batch_size=100, epochs=2)
+    total = 2 * steps_per_epoch
+    np.testing.assert_allclose(used[::steps_per_epoch], [0.3, 0.3 * (1 - steps_per_epoch / total)])
+    assert len(used) == total and 0 < used[-1] == pytest.approx(0.3 / total)
+    used.clear()
+    training.train(train_x, train_y, optimizer="sgd", lr=0.3, batch_size=100, epochs=2, schedule="constant")
+    assert used == [0.3] * total

@@ -198,12 +198,12 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
     output_grad = np.asarray(output_grad, dtype=float).reshape(n_sequences, n_steps, n_outputs)
 
     # As in the forward pass, whatever does not depend on the recursion is computed for
-    # all steps at once: the output layer's gradients, the path from y_t back to h_t,
-    # the activation's derivative, and (after the loop) the gradient wrt the inputs.
+    # all steps at once: the output layer's gradients, the path from y_t back to h_t and
+    # the activation's derivative before the loop; the gradients of the input terms
+    # x_t @ i_weight + h_bias (and wrt x itself) after it. Only h_weight, which carries
+    # h_{t-1} into h_t, is accumulated inside the loop.
     grads = {
-        "i_weight": np.zeros_like(params["i_weight"], dtype=float),
         "h_weight": np.zeros_like(params["h_weight"], dtype=float),
-        "h_bias": np.zeros_like(params["h_bias"], dtype=float),
         "o_weight": hiddens.reshape(-1, n_hidden).T @ output_grad.reshape(-1, n_outputs),
         "o_bias": output_grad.sum(axis=(0, 1))[np.newaxis],
     }
@@ -212,19 +212,21 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
     pre_activation_grads = np.empty_like(hiddens)
     next_hidden_grad = np.zeros((n_sequences, n_hidden))  # dL/dh_t arriving from step t+1
     for step in reversed(range(n_steps)):
-        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros((n_sequences, n_hidden))
-
         # h_t feeds two places: the output y_t and the next hidden state h_{t+1}.
         hidden_grad = output_path_grads[:, step] + next_hidden_grad
         pre_activation_grad = hidden_grad * derivatives[:, step]
-
-        grads["h_weight"] += previous_hidden.T @ pre_activation_grad
-        grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True)
-        grads["i_weight"] += batch[:, step].T @ pre_activation_grad
         pre_activation_grads[:, step] = pre_activation_grad
+
+        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros((n_sequences, n_hidden))
+        grads["h_weight"] += previous_hidden.T @ pre_activation_grad
         next_hidden_grad = pre_activation_grad @ params["h_weight"].T
 
+    # i_weight and h_bias act at every step: their gradients sum over all steps (and windows).
+    all_steps = pre_activation_grads.reshape(-1, n_hidden)
+    grads["i_weight"] = batch.reshape(-1, batch.shape[2]).T @ all_steps
+    grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)
     input_grad = pre_activation_grads @ params["i_weight"].T
+    grads = {name: grads[name] for name in PARAM_NAMES}
     return grads, (input_grad[0] if single else input_grad)
 
 

@@ -46,8 +46,8 @@ class TrainResult:
 
 
 def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), epochs=20,
-          batch_size=16, optimizer="adam", lr=0.03, schedule="linear", seed=0, clip_norm=1.0,
-          activation="tanh", progress=False, restore_best=True):
+          batch_size=16, optimizer="adam", lr=0.02, schedule="linear", seed=0, clip_norm=1.0,
+          activation="tanh", progress=False, restore_best=False):
     """Train a stack of RNN layers with mini-batches and report losses per epoch.
 
     Parameters

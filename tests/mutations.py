@@ -24,13 +24,13 @@ GRADIENT_NOTEBOOKS = ["notebooks/03_manual_backprop.ipynb", "notebooks/04_bptt_l
 # (description, [(file, old text, new text), ...], notebooks affected)
 MUTATIONS = [
     ("1 hidden-weight gradient uses the current hidden state",
-     [("rnn.py", 'grads["h_weight"] += previous_hidden.T', 'grads["h_weight"] += hidden.T')], GRADIENT_NOTEBOOKS),
+     [("rnn.py", 'grads["h_weight"] += previous_hidden.T', 'grads["h_weight"] += hiddens[:, step].T')], GRADIENT_NOTEBOOKS),
     ("2 hidden bias gets no gradient at step 0",
-     [("rnn.py", 'grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True)',
-       'grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True) * (step > 0)')], GRADIENT_NOTEBOOKS),
+     [("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
+       'grads["h_bias"] = pre_activation_grads[:, 1:].sum(axis=(0, 1))[np.newaxis]')], GRADIENT_NOTEBOOKS),
     ("3 hidden-bias gradient is a scalar mean",
-     [("rnn.py", 'grads["h_bias"] += pre_activation_grad.sum(axis=0, keepdims=True)',
-       'grads["h_bias"] += np.mean(pre_activation_grad)')], GRADIENT_NOTEBOOKS),
+     [("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
+       'grads["h_bias"] = np.full((1, n_hidden), np.mean(all_steps))')], GRADIENT_NOTEBOOKS),
     ("4 tanh derivative dropped",
      [("rnn.py", "return 1.0 - hidden**2", "return np.ones_like(hidden)")],
      ["notebooks/02_tanh_forward.ipynb", *GRADIENT_NOTEBOOKS]),

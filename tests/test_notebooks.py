@@ -47,6 +47,19 @@ def test_every_notebook_has_solutions_and_checks_against_the_helpers(path):
     assert "assert_allclose" in sources or "assert " in sources
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_markdown_cells_read_as_prose_not_as_a_page_of_headings(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            headings = [line for line in lines if line.startswith("#")]
+            comment_style = [line for line in headings if not re.match(r"#{1,4} [^\s#*$-]", line)
+                             or re.match(r"# \d+\.", line)]
+            assert not comment_style and len(headings) <= 2, \
+                f"markdown cell starting {lines[0]!r}: lines {comment_style or headings} render as headings"
+
+
 def test_a_failing_notebook_is_left_byte_identical(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("print('first cell runs')"),

@@ -6,6 +6,7 @@ notebook, end the cell with ``plt.show()``.
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
 
 
 def _box(ax, x, y, text, color):
@@ -73,6 +74,7 @@ def plot_losses(history, baselines=None, ax=None):
     for index, (name, mse) in enumerate((baselines or {}).items()):
         ax.axhline(mse, linestyle="--", color=f"C{index + 2}", label=f"{name} (valid)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("MSE (°F²)")
     ax.legend()
     return fig

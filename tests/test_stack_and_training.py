@@ -110,9 +110,30 @@ def test_sgd_and_a_two_layer_stack_train_too(windows):
     assert result.history["valid"][-1] < result.history["valid"][0]
 
 
-def test_a_diverging_learning_rate_names_the_epoch(windows):
+@pytest.mark.parametrize("hidden_sizes", [(8,), (4, 4)])
+def test_a_diverging_learning_rate_names_the_epoch(windows, hidden_sizes):
     with pytest.raises(FloatingPointError, match=r"diverged at epoch 0.*smaller learning rate"):
-        train(*windows[0]["train"], *windows[0]["valid"], optimizer="sgd", lr=1e6, clip_norm=None, epochs=3)
+        train(*windows[0]["train"], *windows[0]["valid"], hidden_sizes=hidden_sizes, optimizer="sgd", lr=1e6,
+              clip_norm=None, epochs=3)
+
+
+def test_a_stack_whose_layers_do_not_fit_is_named():
+    layers = init_stack(3, [4, 5], 1)
+    layers[1] = init_params(3, 5, 1)
+    with pytest.raises(ValueError, match="Layer 1 takes 3 inputs per step but the layer below outputs 4"):
+        stack_forward(np.zeros((2, 6, 3)), layers)
+
+
+def test_unvalidated_passes_give_the_same_numbers():
+    _, x, y = random_problem(3, 1, 2, steps=5, batch=4, seed=2)
+    layers = init_stack(3, [4, 3], 2, seed=5)
+    checked, checked_cache = stack_forward(x, layers)
+    unchecked, unchecked_cache = stack_forward(x, layers, validate=False)
+    np.testing.assert_array_equal(checked, unchecked)
+    for checked_grad, unchecked_grad in zip(stack_backward(checked_cache, checked - y, layers),
+                                            stack_backward(unchecked_cache, unchecked - y, layers, validate=False)):
+        for name in checked_grad:
+            np.testing.assert_array_equal(checked_grad[name], unchecked_grad[name])
 
 
 def test_training_rejects_windows_of_the_wrong_shape(windows):

@@ -8,7 +8,7 @@ from rnn_helpers.train import main
 
 
 def test_json_report_on_the_last_line(capsys):
-    assert main(["--epochs", "3", "--json"]) == 0
+    assert main(["--epochs", "3", "--schedule", "constant", "--json"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(report["mse"]) == {"rnn", "tomorrow = today", "linear regression (window)"}
     assert set(report["mse"]["rnn"]) == {"train", "valid", "test"}
@@ -36,3 +36,13 @@ def test_runs_as_a_module():
     done = subprocess.run([sys.executable, "-m", "rnn_helpers.train", "--epochs", "1", "--json"],
                           capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.splitlines()[-1])["days"] == 1460
+
+
+def test_defaults_come_from_train():
+    import inspect
+
+    from rnn_helpers.train import parse_args, train
+
+    args, defaults = parse_args([]), inspect.signature(train).parameters
+    assert (args.lr, args.schedule, args.epochs, args.batch_size) == tuple(
+        defaults[name].default for name in ("lr", "schedule", "epochs", "batch_size"))

@@ -123,6 +123,11 @@ def _as_batch(x, n_inputs, name="x", check_finite=True):
             "value(s). Fill or drop them before the forward pass (load_weather "
             "forward-fills gaps)."
         )
+    return _batch_view(x)
+
+
+def _batch_view(x):
+    """``x`` as (N, T, F) and whether it was one (T, F) sequence; no checks."""
     return (x[None], True) if x.ndim == 2 else (x, False)
 
 
@@ -153,7 +158,7 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
     if validate:
         batch, single = _as_batch(x, check_params(params)[0])
     else:
-        batch, single = (x[None], True) if x.ndim == 2 else (x, False)
+        batch, single = _batch_view(x)
     n_sequences, n_steps, _ = batch.shape
     n_hidden = params["h_weight"].shape[0]
 
@@ -191,7 +196,7 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
         batch, single = _as_batch(x, n_inputs, check_finite=False)
         _check_backward_shapes(batch.shape, single, hiddens, output_grad, n_hidden, n_outputs)
     else:
-        batch, single = (x[None], True) if x.ndim == 2 else (x, False)
+        batch, single = _batch_view(x)
     n_hidden, n_outputs = params["o_weight"].shape
     n_sequences, n_steps, _ = batch.shape
     hiddens = np.asarray(hiddens, dtype=float).reshape(n_sequences, n_steps, n_hidden)

@@ -1,6 +1,7 @@
-"""Parameter updates: plain SGD and Adam.
+"""Parameter updates: plain SGD, Adam, gradient clipping and the learning-rate schedule.
 
-``sgd_step`` is derived in ``04_bptt_loop``; Adam is used in ``05_full_training``.
+``sgd_step`` and ``clip_by_global_norm`` are derived in ``04_bptt_loop``; Adam and
+``linear_schedule`` in ``06_training_loop``.
 """
 
 import numpy as np
@@ -18,6 +19,50 @@ def sgd_step(params, grads, lr):
     """
     _check_matching(params, grads)
     return {name: params[name] - lr * grads[name] for name in params}
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Rescale gradients so that their global norm is at most ``max_norm``.
+
+    ``g <- g * min(1, max_norm / ||g||)`` where ``||g||`` is the Euclidean norm of
+    every entry of every array together; the direction is kept.
+
+    Parameters
+    ----------
+    grads : dict of ndarray, or list of such dicts (stacked layers)
+    max_norm : float or None
+        ``None`` returns ``grads`` unchanged.
+
+    Returns
+    -------
+    Same structure as ``grads`` (the input itself when no rescaling is needed; a
+    NaN norm is left alone so that a diverging run is reported, not hidden).
+
+    Notes
+    -----
+    Derived in ``04_bptt_loop``.
+    """
+    if max_norm is None:
+        return grads
+    layers = _as_list(grads)
+    norm = np.sqrt(sum(float(np.vdot(g, g)) for layer in layers for g in layer.values()))
+    if not norm > max_norm:
+        return grads
+    clipped = [{name: g * (max_norm / norm) for name, g in layer.items()} for layer in layers]
+    return clipped if isinstance(grads, list) else clipped[0]
+
+
+def linear_schedule(lr, step, total_steps):
+    """Learning rate for update ``step`` (0-based) of ``total_steps``, falling linearly to zero.
+
+    ``lr * (1 - step / total_steps)``: ``lr`` at the first update, ``lr / total_steps``
+    at the last.
+
+    Notes
+    -----
+    Derived in ``06_training_loop``.
+    """
+    return lr * (1 - step / total_steps)
 
 
 class Adam:

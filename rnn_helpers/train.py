@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .optim import Adam, sgd_step
+from .optim import Adam, clip_by_global_norm, linear_schedule, sgd_step
 from .stack import init_stack, stack_backward, stack_forward
 
 
@@ -103,14 +103,14 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
         order = shuffle.permutation(len(train_x))
         for start in batch_starts:
             batch = order[start:start + batch_size]
-            step_lr = lr * (1 - steps_done / total_steps) if schedule == "linear" else lr
+            step_lr = linear_schedule(lr, steps_done, total_steps) if schedule == "linear" else lr
             steps_done += 1
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported per epoch
                 # The data was checked once above; skip the per-batch checks.
                 outputs, cache = stack_forward(train_x[batch], result.layers, activation, validate=False)
                 output_grad = (outputs - scaled_y[batch]) / outputs.size
                 grads = stack_backward(cache, output_grad, result.layers, activation, validate=False)
-            grads = _clip(grads, clip_norm)
+            grads = clip_by_global_norm(grads, clip_norm)
             adam.lr = step_lr
             result.layers = adam.step(result.layers, grads) if optimizer == "adam" else [
                 sgd_step(layer, layer_grads, step_lr) for layer, layer_grads in zip(result.layers, grads)]
@@ -142,15 +142,6 @@ def _check_windows(x, y, name, n_inputs=None):
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{label} contains NaN or infinite values; fill or drop them first.")
     return x, y
-
-
-def _clip(grads, clip_norm):
-    if clip_norm is None:
-        return grads
-    norm = np.sqrt(sum(float(np.vdot(g, g)) for layer in grads for g in layer.values()))
-    if not norm > clip_norm:  # also leaves NaN alone, for the divergence check to report
-        return grads
-    return [{name: g * (clip_norm / norm) for name, g in layer.items()} for layer in grads]
 
 
 def _stop_if_diverged(history, epoch, lr):

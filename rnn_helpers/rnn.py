@@ -204,11 +204,9 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
 
     # As in the forward pass, whatever does not depend on the recursion is computed for
     # all steps at once: the output layer's gradients, the path from y_t back to h_t and
-    # the activation's derivative before the loop; the gradients of the input terms
-    # x_t @ i_weight + h_bias (and wrt x itself) after it. Only h_weight, which carries
-    # h_{t-1} into h_t, is accumulated inside the loop.
+    # the activation's derivative before the loop; the weight and bias gradients (and
+    # the gradient wrt x) after it. The loop only carries dL/dh_t back through time.
     grads = {
-        "h_weight": np.zeros_like(params["h_weight"], dtype=float),
         "o_weight": hiddens.reshape(-1, n_hidden).T @ output_grad.reshape(-1, n_outputs),
         "o_bias": output_grad.sum(axis=(0, 1))[np.newaxis],
     }
@@ -221,13 +219,13 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
         hidden_grad = output_path_grads[:, step] + next_hidden_grad
         pre_activation_grad = hidden_grad * derivatives[:, step]
         pre_activation_grads[:, step] = pre_activation_grad
-
-        previous_hidden = hiddens[:, step - 1] if step > 0 else np.zeros((n_sequences, n_hidden))
-        grads["h_weight"] += previous_hidden.T @ pre_activation_grad
         next_hidden_grad = pre_activation_grad @ params["h_weight"].T
 
-    # i_weight and h_bias act at every step: their gradients sum over all steps (and windows).
+    # Every weight acts at every step: its gradient sums over all steps (and windows).
+    # h_weight multiplies the previous state h_{t-1} (h_{-1} = 0 at step 0).
     all_steps = pre_activation_grads.reshape(-1, n_hidden)
+    previous_hiddens = np.concatenate([np.zeros((n_sequences, 1, n_hidden)), hiddens[:, :-1]], axis=1)
+    grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps
     grads["i_weight"] = batch.reshape(-1, batch.shape[2]).T @ all_steps
     grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)
     input_grad = pre_activation_grads @ params["i_weight"].T

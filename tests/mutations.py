@@ -24,7 +24,7 @@ GRADIENT_NOTEBOOKS = ["notebooks/03_manual_backprop.ipynb", "notebooks/04_bptt_l
 # (description, [(file, old text, new text), ...], notebooks affected)
 MUTATIONS = [
     ("1 hidden-weight gradient uses the current hidden state",
-     [("rnn.py", 'grads["h_weight"] += previous_hidden.T', 'grads["h_weight"] += hiddens[:, step].T')], GRADIENT_NOTEBOOKS),
+     [("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape', 'grads["h_weight"] = hiddens.reshape')], GRADIENT_NOTEBOOKS),
     ("2 hidden bias gets no gradient at step 0",
      [("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
        'grads["h_bias"] = pre_activation_grads[:, 1:].sum(axis=(0, 1))[np.newaxis]')], GRADIENT_NOTEBOOKS),
@@ -49,8 +49,9 @@ MUTATIONS = [
     ("8 chronological split overlaps its parts",
      [("data.py", "frame.iloc[train_end:valid_end]", "frame.iloc[train_end - 7:valid_end]")],
      ["notebooks/05_full_training.ipynb"]),
-    ("9 '+=' replaced by '=' where step gradients meet",
-     [("rnn.py", 'grads["h_weight"] += previous_hidden.T', 'grads["h_weight"] = previous_hidden.T')], GRADIENT_NOTEBOOKS),
+    ("9 hidden-weight gradient keeps only one step instead of summing over steps",
+     [("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps',
+       'grads["h_weight"] = previous_hiddens[:, 0].T @ pre_activation_grads[:, 0]')], GRADIENT_NOTEBOOKS),
     ("10 no gradient passed to the layer below",
      [("stack.py", "grads[index], output_grad = rnn_backward_with_input_grad(",
        "grads[index], input_grad = rnn_backward_with_input_grad("),

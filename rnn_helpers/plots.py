@@ -104,3 +104,38 @@ def save_training_report(result, test_windows, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_split(frame, parts, column="tmax", ax=None):
+    """Plot one column of the weather over time with the train / valid / test periods shaded.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by date, e.g. from ``load_weather``; ``frame[column]`` is drawn (°F for ``tmax``).
+    parts : mapping or sequence of pandas.DataFrame
+        The parts of ``frame`` in time order, e.g. ``chronological_split(frame)``; a
+        sequence of three is labelled train, valid, test, a mapping by its keys.
+    column : str
+        The column to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Used in ``05_weather_data``.
+    """
+    named = parts.items() if hasattr(parts, "items") else zip(("train", "valid", "test"), parts)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(10, 3.6))
+    ax.plot(frame.index, frame[column], color="black", linewidth=0.6)
+    for index, (name, part) in enumerate(named):
+        ax.axvspan(part.index[0], part.index[-1], color=f"C{index}", alpha=0.18, linewidth=0,
+                   label=f"{name}: {part.index[0]:%Y-%m-%d} to {part.index[-1]:%Y-%m-%d} ({len(part)} days)")
+    units = {"tmax": "°F", "tmin": "°F", "tmax_tomorrow": "°F", "rain": "inches"}
+    ax.set_ylabel(f"{column} ({units[column]})" if column in units else column)
+    ax.set_xlim(frame.index[0], frame.index[-1])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    return fig

@@ -475,6 +475,84 @@ def test_markdown_cells_read_as_prose_not_as_a_page_of_headings(path):
 
 
 # ---------------------------------------------------------------------------------------
+# The rules above can fail: each breaks on one planted defect in a copy of notebook 03
+# ---------------------------------------------------------------------------------------
+
+def _first_solution(notebook):
+    return next(index for index, cell in enumerate(notebook.cells) if is_solution(cell))
+
+
+def _first_code(notebook):
+    return next(index for index, cell in enumerate(notebook.cells)
+                if cell.cell_type == "code" and not is_solution(cell))
+
+
+def _unhide_outputs(notebook):
+    notebook.cells[_first_solution(notebook)].metadata.jupyter.pop("outputs_hidden")
+
+
+def _answer_in_first_line(notebook):
+    cell = notebook.cells[_first_solution(notebook)]
+    cell.source = "# Exercise 1: copy the arrays, then nudge each entry\n" + cell.source.split("\n", 1)[1]
+
+
+def _drop_check_cell(notebook):
+    del notebook.cells[_first_solution(notebook) + 1]
+
+
+def _separate_check_cell(notebook):
+    notebook.cells.insert(_first_solution(notebook) + 1, nbformat.v4.new_markdown_cell("Now check it:"))
+
+
+def _mention_the_source(notebook):
+    notebook.cells[_first_code(notebook)].source += "\n# the same imports as the original notebook"
+
+
+def _assert_that_cannot_fail(notebook):
+    notebook.cells[_first_code(notebook)].source += "\nassert (1 == 2, 'a tuple is always true')"
+
+
+def _unasserted_figure(notebook):
+    index, figure = next((index, printed) for index, printed in printed_numbers(notebook)
+                         if "." in printed and not _has_assert(parse(notebook.cells[index])))
+    notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(f"The first of them is {figure}."))
+
+
+def _drop_estimated_time(notebook):
+    notebook.cells[0].source = re.sub(r"\*Estimated time.*\n", "", notebook.cells[0].source)
+
+
+PLANTED_DEFECTS = [
+    (_unhide_outputs, test_solutions_are_collapsed_and_start_with_a_neutral_line, "outputs_hidden true"),
+    (_answer_in_first_line, test_solutions_are_collapsed_and_start_with_a_neutral_line,
+     "first line must be '# Solution to exercise 1'"),
+    (_drop_check_cell, test_write_code_exercises_are_checked_right_after_their_solution,
+     "checked by check_numerical_gradient"),
+    (_separate_check_cell, test_write_code_exercises_are_checked_right_after_their_solution,
+     "does not directly follow a solution cell"),
+    (_mention_the_source, test_the_notebook_stands_on_its_own, "'original notebook'"),
+    (_assert_that_cannot_fail, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers,
+     "can never fail"),
+    (_unasserted_figure, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers,
+     "without any assert"),
+    (_drop_estimated_time, test_every_notebook_has_the_series_structure, "Estimated time"),
+]
+
+
+@pytest.mark.parametrize("mutate, test, message", PLANTED_DEFECTS,
+                         ids=[mutate.__name__.lstrip("_") for mutate, _, _ in PLANTED_DEFECTS])
+def test_each_rule_fails_on_a_planted_defect(tmp_path, mutate, test, message):
+    path = tmp_path / "03_manual_backprop.ipynb"
+    notebook = read(ROOT / "notebooks" / path.name)
+    nbformat.write(notebook, path)
+    test(path)                                   # the real notebook passes ...
+    mutate(notebook)
+    nbformat.write(notebook, path)
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        test(path)                               # ... and the planted defect is reported
+
+
+# ---------------------------------------------------------------------------------------
 # Regeneration
 # ---------------------------------------------------------------------------------------
 

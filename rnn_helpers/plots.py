@@ -141,7 +141,8 @@ def plot_predictions(dates, actual, predicted, ax=None, label="RNN", zoom=None, 
     zoom_ax.set_ylabel("tmax (°F)")
     zoom_ax.grid(alpha=0.3)
     zoom_ax.legend(loc="best", fontsize=9)
-    fig.autofmt_xdate()
+    for panel in (ax, zoom_ax):  # autofmt_xdate would hide the top panel's dates
+        panel.tick_params(axis="x", labelrotation=30)
     fig.tight_layout()
     return fig
 

@@ -113,7 +113,7 @@ def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
         if highest > ylim[1]:
             ax.text(0.5, 0.93, f"cut at the top: up to {highest:.3g} °F²", ha="center", va="top",
                     transform=ax.transAxes, color="crimson", fontsize=9)
-        ax.legend(loc="center right")
+        ax.legend(loc="best")
     ax.set_ylim(*ylim)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -124,6 +124,8 @@ def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
 
 def compare_settings(runs, ylim=(15, 60)):
     """Small multiples: one panel per ``training_curves`` result, on a shared y-axis.
+
+    The first panel carries the legend (train, valid) for all of them.
 
     Parameters
     ----------
@@ -142,6 +144,8 @@ def compare_settings(runs, ylim=(15, 60)):
                              ylim=ylim)
         if ax is not axes[0][0]:
             ax.set_ylabel("")
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
     fig.tight_layout()
     return fig
 

@@ -64,13 +64,22 @@ def draw_unrolled(steps=3, backward=False):
 
 
 def plot_losses(history, baselines=None, ax=None):
-    """Training and validation MSE per epoch, with baselines' validation MSE as lines.
+    """Training and validation MSE after each epoch, with baselines' validation MSE as lines.
 
-    Used in ``05_full_training``.
+    Parameters
+    ----------
+    history : dict
+        ``{"train": [...], "valid": [...]}``, one MSE per epoch (``TrainResult.history``);
+        drawn at epochs 1, 2, ... (the score after that many passes over the data).
+    baselines : dict, optional
+        ``{name: validation MSE}``, drawn as dashed horizontal lines.
+
+    Used in ``06_training_loop``.
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 3.8))
-    ax.plot(history["train"], label="RNN train")
-    ax.plot(history["valid"], label="RNN valid")
+    epochs = range(1, len(history["train"]) + 1)
+    ax.plot(epochs, history["train"], marker=".", label="RNN train")
+    ax.plot(epochs, history["valid"], marker=".", label="RNN valid")
     for index, (name, mse) in enumerate((baselines or {}).items()):
         ax.axhline(mse, linestyle="--", color=f"C{index + 2}", label=f"{name} (valid)")
     ax.set_xlabel("epoch")
@@ -80,17 +89,61 @@ def plot_losses(history, baselines=None, ax=None):
     return fig
 
 
-def plot_predictions(dates, actual, predicted, ax=None, label="RNN"):
-    """Predicted against actual tomorrow's maximum temperature (°F) over time.
+def plot_predictions(dates, actual, predicted, ax=None, label="RNN", zoom=None, today=None):
+    """Predicted against actual maximum temperature (°F) over time, optionally with a zoom.
 
-    Used in ``05_full_training``.
+    Parameters
+    ----------
+    dates : sequence
+        One date (or day number) per prediction: the day whose tmax is predicted.
+    actual, predicted : array_like, shape (N,)
+        The day's tmax and the model's prediction of it (made the day before), in °F.
+    zoom : (start, end), optional
+        A second panel below shows only the days from ``start`` to ``end`` (inclusive,
+        same type as ``dates``), with one dot per day, so that a one-day lag is visible;
+        the span is shaded in the top panel. Needs ``ax=None``.
+    today : array_like, shape (N,), optional
+        The previous day's tmax (the "tomorrow = today" forecast), drawn dashed in the
+        zoom panel: a forecast that leans on it runs one day late.
+
+    Used in ``06_training_loop``.
     """
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 3.8))
+    if zoom is not None and ax is not None:
+        raise ValueError("zoom draws a second panel, so it needs a new figure: call plot_predictions "
+                         "without ax, or without zoom.")
+    if zoom is None:
+        fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 3.8))
+        zoom_ax = None
+    else:
+        fig, (ax, zoom_ax) = plt.subplots(2, 1, figsize=(9, 6.5), gridspec_kw={"height_ratios": [1, 1.1]})
     ax.plot(dates, actual, color="black", linewidth=1, label="actual")
     ax.plot(dates, predicted, color="C1", linewidth=1, label=label)
-    ax.set_ylabel("tmax tomorrow (°F)")
-    ax.legend()
-    fig.autofmt_xdate()
+    ax.set_ylabel("tmax (°F)")
+    ax.legend(loc="upper right")
+    if zoom_ax is None:
+        fig.autofmt_xdate()
+        return fig
+    start, end = zoom
+    inside = [index for index, date in enumerate(dates) if start <= date <= end]
+    if not inside:
+        raise ValueError(f"No date lies between {start} and {end}; choose a zoom inside the dates.")
+    ax.axvspan(dates[inside[0]], dates[inside[-1]], color="gold", alpha=0.3, label="zoom below")
+    ax.legend(loc="upper right")
+    span = slice(inside[0], inside[-1] + 1)
+    zoom_dates = list(dates)[span]
+    zoom_ax.plot(zoom_dates, list(actual)[span], color="black", marker="o", markersize=3, linewidth=1,
+                 label="actual")
+    zoom_ax.plot(zoom_dates, list(predicted)[span], color="C1", marker="o", markersize=3, linewidth=1,
+                 label=label)
+    if today is not None:
+        zoom_ax.plot(zoom_dates, list(today)[span], color="gray", linestyle="--", linewidth=1,
+                     label="previous day's tmax (tomorrow = today)")
+    zoom_ax.set_ylabel("tmax (°F)")
+    zoom_ax.grid(alpha=0.3)
+    zoom_ax.legend(loc="best", fontsize=9)
+    for panel in (ax, zoom_ax):  # autofmt_xdate would hide the top panel's dates
+        panel.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
     return fig
 
 

@@ -7,6 +7,8 @@ A notebook is written only after all of its cells ran without an error and witho
 printing to stderr (a warning would make the stored output unstable), so a failure
 or an interruption leaves the stored file exactly as it was. Timing and widget
 metadata are dropped and PYTHONHASHSEED is fixed, so two runs give identical files.
+A live widget (an explorer's sliders) is not stored: it needs a running kernel, its id
+is random, and the static figure below each explorer carries the lesson without it.
 """
 
 import argparse
@@ -22,6 +24,9 @@ KERNEL_METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class UnstableOutputError(RuntimeError):
@@ -50,7 +55,8 @@ def execute(path, timeout=600):
     for index, cell in enumerate(notebook.cells):
         cell.metadata.pop("execution", None)
         if "outputs" in cell:
-            cell.outputs = merge_streams(cell.outputs)
+            cell.outputs = [output for output in merge_streams(cell.outputs)
+                            if WIDGET_VIEW not in output.get("data", {})]
         for output in cell.get("outputs", []):
             if output.get("name") == "stderr":
                 raise UnstableOutputError(

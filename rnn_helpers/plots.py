@@ -57,7 +57,7 @@ def _draw_hidden_chain(ax, steps):
     for t, x in enumerate(columns):
         _box(ax, x, 0, f"$x_{t}$", "#dbe9f6")
         _box(ax, x, 1, f"$h_{t}$", "#fde2b8")
-        _box(ax, x, 2, f"$y_{t}$", "#d5ecd4")
+        _box(ax, x, 2, f"$\\hat y_{t}$", "#d5ecd4")
         _arrow(ax, (x, _top(0)), (x, _bottom(1)), label="i_weight", label_at=(x + 0.1, 0.5),
                label_ha="left")
         _arrow(ax, (x, _top(1)), (x, _bottom(2)), label="o_weight", label_at=(x + 0.1, 1.5),
@@ -86,7 +86,7 @@ def _draw_preactivation_chain(ax, steps, activation, backward):
         _box(ax, z_x, 0, f"$x_{t}$", "#dbe9f6")
         _box(ax, z_x, chain, f"$z_{t}$", "#ece0f5")
         _box(ax, h_x, chain, f"$h_{t}$", "#fde2b8")
-        _box(ax, h_x, chain + 1, f"$y_{t}$", "#d5ecd4")
+        _box(ax, h_x, chain + 1, f"$\\hat y_{t}$", "#d5ecd4")
         _arrow(ax, (z_x, _top(0)), (z_x, _bottom(chain)), label="i_weight",
                label_at=(z_x + 0.1, 0.5), label_ha="left")
         lane = red_offset if backward else 0.0

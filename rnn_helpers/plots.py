@@ -79,7 +79,7 @@ def _draw_preactivation_chain(ax, steps, activation, backward):
     """
     spacing, first, gap = 3.3, 1.4, 1.55  # gap: from z_t to h_t
     chain, red_offset = 1.2, 0.12
-    derivative = r"$\odot\,(1-h_t^2)$" if activation == "tanh" else r"$\odot\,\mathrm{act}'$"
+    derivative = r"$\odot\,(1-h_t^2)$" if activation == "tanh" else r"$\odot\,[h_t > 0]$"
     for t in range(steps):
         z_x = first + spacing * t
         h_x = z_x + gap
@@ -135,6 +135,10 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
 
     Used in ``01_relu_toy``, ``03_manual_backprop`` and ``04_bptt_loop``.
     """
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"steps must be a whole number of time steps, at least 1; got {steps!r}.")
+    if activation not in ("tanh", "relu"):
+        raise ValueError(f"Unknown activation {activation!r}. Use 'tanh' or 'relu'.")
     if show_preactivation is None:
         show_preactivation = backward
     if backward and not show_preactivation:
@@ -144,9 +148,9 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
         top = 3.2 if backward else 2.2
         fig, ax = plt.subplots(figsize=(3.3 * steps + 1.2, 5.0 if backward else 3.9))
         left, right = _draw_preactivation_chain(ax, steps, activation, backward)
+        activation_formula = r"$h_t = \tanh(z_t)$" if activation == "tanh" else r"$h_t = \mathrm{relu}(z_t)$"
         ax.text((left + right) / 2, -0.55,
-                r"$z_t = x_t W_i + h_{t-1} W_h + b_h$ (the pre-activation),   "
-                + (r"$h_t = \tanh(z_t)$" if activation == "tanh" else rf"$h_t = \mathrm{{{activation}}}(z_t)$"),
+                r"$z_t = x_t W_i + h_{t-1} W_h + b_h$ (the pre-activation),   " + activation_formula,
                 ha="center", va="center", fontsize=10)
         bottom = -0.8
     else:

@@ -8,56 +8,159 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
+BOX_WIDTH = 0.64
+BOX_HEIGHT = 0.44
+GRADIENT_COLOR = "crimson"
 
-def _box(ax, x, y, text, color):
-    ax.add_patch(FancyBboxPatch((x - 0.32, y - 0.22), 0.64, 0.44, boxstyle="round,pad=0.03",
-                                facecolor=color, edgecolor="black", linewidth=1))
+
+def _box(ax, x, y, text, color, width=BOX_WIDTH):
+    """A rounded box of ``width`` centred on (x, y), holding ``text``."""
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - BOX_HEIGHT / 2), width, BOX_HEIGHT,
+                                boxstyle="round,pad=0.03", facecolor=color, edgecolor="black",
+                                linewidth=1))
     ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
-def _arrow(ax, start, end, color="black", label=None, offset=(0, 0), style="-|>", rad=0.0):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color,
-                                 linewidth=1.6, connectionstyle=f"arc3,rad={rad}", shrinkA=14, shrinkB=14))
+def _arrow(ax, start, end, color="black", label=None, label_at=None, label_ha="center"):
+    """A straight arrow from ``start`` to ``end`` (points on box edges), with an optional label.
+
+    ``label_at`` is where the label is centred; by default just above the middle of the arrow.
+    """
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color,
+                                 linewidth=1.6, shrinkA=2, shrinkB=2))
     if label:
-        ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1], label,
-                color=color, fontsize=9, ha="center", va="center")
+        if label_at is None:
+            label_at = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.16)
+        ax.text(*label_at, label, color=color, fontsize=9, ha=label_ha, va="center")
 
 
-def draw_unrolled(steps=3, backward=False):
-    """Draw the RNN unrolled over ``steps`` time steps.
+def _right(x, width=BOX_WIDTH):
+    return x + width / 2 + 0.03
+
+
+def _left(x, width=BOX_WIDTH):
+    return x - width / 2 - 0.03
+
+
+def _top(y):
+    return y + BOX_HEIGHT / 2 + 0.03
+
+
+def _bottom(y):
+    return y - BOX_HEIGHT / 2 - 0.03
+
+
+def _draw_hidden_chain(ax, steps):
+    """x_t -> h_t -> y_t columns joined by h_weight; returns the x of each h_t."""
+    spacing, first = 2.2, 1.2
+    columns = [first + spacing * t for t in range(steps)]
+    for t, x in enumerate(columns):
+        _box(ax, x, 0, f"$x_{t}$", "#dbe9f6")
+        _box(ax, x, 1, f"$h_{t}$", "#fde2b8")
+        _box(ax, x, 2, f"$\\hat y_{t}$", "#d5ecd4")
+        _arrow(ax, (x, _top(0)), (x, _bottom(1)), label="i_weight", label_at=(x + 0.1, 0.5),
+               label_ha="left")
+        _arrow(ax, (x, _top(1)), (x, _bottom(2)), label="o_weight", label_at=(x + 0.1, 1.5),
+               label_ha="left")
+        if t > 0:
+            _arrow(ax, (_right(x - spacing), 1), (_left(x), 1), label="h_weight")
+    start_width = 1.0
+    start_x = first - 1.7
+    _box(ax, start_x, 1, "$h_{-1} = 0$", "#eeeeee", width=start_width)
+    _arrow(ax, (_right(start_x, start_width), 1), (_left(first), 1), label="h_weight")
+    return start_x - start_width / 2, columns[-1] + BOX_WIDTH / 2
+
+
+def _draw_preactivation_chain(ax, steps, activation, backward):
+    """x_t -> z_t -> h_t -> y_t (-> L_t), with z_t = x_t W_i + h_{t-1} W_h + b_h; returns x limits.
+
+    With ``backward`` the gradient arrows are drawn in red: L_t -> y_t -> h_t (times W_o^T),
+    h_t -> z_t (times the activation's derivative) and z_{t+1} -> h_t (times W_h^T).
+    """
+    spacing, first, gap = 3.3, 1.4, 1.55  # gap: from z_t to h_t
+    chain, red_offset = 1.2, 0.12
+    derivative = r"$\odot\,(1-h_t^2)$" if activation == "tanh" else r"$\odot\,[h_t > 0]$"
+    for t in range(steps):
+        z_x = first + spacing * t
+        h_x = z_x + gap
+        _box(ax, z_x, 0, f"$x_{t}$", "#dbe9f6")
+        _box(ax, z_x, chain, f"$z_{t}$", "#ece0f5")
+        _box(ax, h_x, chain, f"$h_{t}$", "#fde2b8")
+        _box(ax, h_x, chain + 1, f"$\\hat y_{t}$", "#d5ecd4")
+        _arrow(ax, (z_x, _top(0)), (z_x, _bottom(chain)), label="i_weight",
+               label_at=(z_x + 0.1, 0.5), label_ha="left")
+        lane = red_offset if backward else 0.0
+        _arrow(ax, (_right(z_x), chain + lane), (_left(h_x), chain + lane), label=activation,
+               label_at=((z_x + h_x) / 2, chain + lane + 0.16))
+        _arrow(ax, (h_x + lane, _top(chain)), (h_x + lane, _bottom(chain + 1)), label="o_weight",
+               label_at=(h_x + lane + 0.1, chain + 0.56), label_ha="left")
+        if t < steps - 1:
+            next_z = z_x + spacing
+            _arrow(ax, (_right(h_x), chain + lane), (_left(next_z), chain + lane), label="h_weight",
+                   label_at=((h_x + next_z) / 2, chain + lane + 0.16))
+        if backward:
+            _box(ax, h_x, chain + 2, f"$L_{t}$", "#f4cccc")
+            _arrow(ax, (h_x + lane, _top(chain + 1)), (h_x + lane, _bottom(chain + 2)), color="gray")
+            red = GRADIENT_COLOR
+            _arrow(ax, (h_x - lane, _bottom(chain + 2)), (h_x - lane, _top(chain + 1)), color=red)
+            _arrow(ax, (h_x - lane, _bottom(chain + 1)), (h_x - lane, _top(chain)), color=red,
+                   label=r"$W_o^\top$", label_at=(h_x - lane - 0.1, chain + 0.56), label_ha="right")
+            _arrow(ax, (_left(h_x), chain - lane), (_right(z_x), chain - lane), color=red,
+                   label=derivative, label_at=((z_x + h_x) / 2, chain - lane - 0.2))
+            if t < steps - 1:
+                next_z = z_x + spacing
+                _arrow(ax, (_left(next_z), chain - lane), (_right(h_x), chain - lane), color=red,
+                       label=r"$W_h^\top$", label_at=((h_x + next_z) / 2, chain - lane - 0.2))
+    start_width = 1.0
+    start_x = first - 1.95
+    _box(ax, start_x, chain, "$h_{-1} = 0$", "#eeeeee", width=start_width)
+    lane = red_offset if backward else 0.0
+    _arrow(ax, (_right(start_x, start_width), chain + lane), (_left(first), chain + lane),
+           label="h_weight", label_at=((start_x + start_width / 2 + first) / 2, chain + lane + 0.16))
+    return start_x - start_width / 2, first + spacing * (steps - 1) + gap + BOX_WIDTH / 2
+
+
+def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activation="tanh"):
+    """Draw the RNN unrolled over ``steps`` time steps; return the Figure.
 
     Forward arrows (black): x_t -> h_t through ``i_weight``, h_{t-1} -> h_t through
-    ``h_weight``, h_t -> y_t through ``o_weight``. With ``backward=True`` the
-    gradient paths are drawn in red: from each loss L_t down to y_t and h_t, and
-    from h_{t+1} back to h_t, the two paths that meet in every hidden state.
+    ``h_weight``, h_t -> y_t through ``o_weight``.
+
+    With ``show_preactivation=True`` (the default when ``backward=True``) each step
+    also shows its pre-activation z_t = x_t W_i + h_{t-1} W_h + b_h, and
+    h_t = act(z_t) (``activation`` names it on the arrow). With ``backward=True``
+    the gradient paths are drawn in red: from each loss L_t down to y_t and to h_t
+    (times W_o^T), through the activation into z_t (times 1 - h_t^2 for tanh), and
+    from z_{t+1} back to h_t (times W_h^T): two paths meet in every hidden state.
 
     Used in ``01_relu_toy``, ``03_manual_backprop`` and ``04_bptt_loop``.
     """
-    fig, ax = plt.subplots(figsize=(2.3 * steps + 1.2, 4.2 if backward else 3.4))
-    top = 3 if backward else 2
-    for t in range(steps):
-        x = 1.2 + 2.2 * t
-        _box(ax, x, 0, f"$x_{t}$", "#dbe9f6")
-        _box(ax, x, 1, f"$h_{t}$", "#fde2b8")
-        _box(ax, x, 2, f"$y_{t}$", "#d5ecd4")
-        _arrow(ax, (x, 0), (x, 1), label="i_weight", offset=(0.42, 0))
-        _arrow(ax, (x, 1), (x, 2), label="o_weight", offset=(0.42, 0))
-        if t > 0:
-            _arrow(ax, (x - 2.2, 1), (x, 1), label="h_weight", offset=(0, 0.22))
-        if backward:
-            _box(ax, x, 3, f"$L_{t}$", "#f4cccc")
-            _arrow(ax, (x, 2), (x, 3), color="gray")
-            _arrow(ax, (x - 0.18, 3), (x - 0.18, 2), color="crimson", rad=0.0)
-            _arrow(ax, (x - 0.18, 2), (x - 0.18, 1), color="crimson")
-            if t < steps - 1:
-                _arrow(ax, (x + 2.2, 0.88), (x, 0.88), color="crimson", label=r"$\partial L/\partial h$",
-                       offset=(0, -0.28))
-    _box(ax, -0.4, 1, "$h_{-1}=0$", "#eeeeee")
-    _arrow(ax, (-0.4, 1), (1.2, 1), label="h_weight", offset=(0, 0.22))
-    ax.set_xlim(-1.0, 2.2 * steps + 0.2)
-    ax.set_ylim(-0.5, top + 0.5)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"steps must be a whole number of time steps, at least 1; got {steps!r}.")
+    if activation not in ("tanh", "relu"):
+        raise ValueError(f"Unknown activation {activation!r}. Use 'tanh' or 'relu'.")
+    if show_preactivation is None:
+        show_preactivation = backward
+    if backward and not show_preactivation:
+        raise ValueError("The backward diagram needs the pre-activation nodes z_t: "
+                         "leave show_preactivation unset or pass True.")
+    if show_preactivation:
+        top = 3.2 if backward else 2.2
+        fig, ax = plt.subplots(figsize=(3.3 * steps + 1.2, 5.0 if backward else 3.9))
+        left, right = _draw_preactivation_chain(ax, steps, activation, backward)
+        activation_formula = r"$h_t = \tanh(z_t)$" if activation == "tanh" else r"$h_t = \mathrm{relu}(z_t)$"
+        ax.text((left + right) / 2, -0.55,
+                r"$z_t = x_t W_i + h_{t-1} W_h + b_h$ (the pre-activation),   " + activation_formula,
+                ha="center", va="center", fontsize=10)
+        bottom = -0.8
+    else:
+        top, bottom = 2, -0.5
+        fig, ax = plt.subplots(figsize=(2.3 * steps + 1.6, 3.4))
+        left, right = _draw_hidden_chain(ax, steps)
+    ax.set_xlim(left - 0.2, right + 0.9)
+    ax.set_ylim(bottom, top + 0.45)
     ax.set_axis_off()
-    ax.set_title("Backprop through time: two gradient paths into each $h_t$" if backward
+    ax.set_title("Backprop through time: two gradient paths into each $h_t$ (red)" if backward
                  else "The RNN unrolled over time", fontsize=11)
     fig.tight_layout()
     return fig

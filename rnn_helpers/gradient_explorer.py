@@ -150,8 +150,7 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     grad_norms = flow["hidden_grad_norms"]
     backward_ax.semilogy(time, grad_norms, marker=".", color="C3")
     backward_ax.axhline(1.0, color="gray", linestyle=":", linewidth=1)
-    low = min(1e-6, grad_norms.min() / 3) if grad_norms.min() > 0 else 1e-6
-    backward_ax.set_ylim(max(low, 1e-30), max(1e2, grad_norms.max() * 3))
+    backward_ax.set_ylim(*_log_limits(grad_norms))
     backward_ax.set_xlabel("time step $t$ (the loss is at the last one)")
     backward_ax.set_ylabel(r"backward: $\|\partial L_T / \partial h_t\|$")
     backward_ax.set_title(f"saturated units {flow['saturation_share']:.0%}, "
@@ -189,10 +188,18 @@ def plot_gradient_flow_grid(settings, steps=30, n_hidden=8, seed=0):
             forward_ax.set_ylabel("")
             backward_ax.set_ylabel("")
         backward_ax.set_xlabel("time step $t$")
-    lows = [axis.get_ylim()[0] for axis in axes[1]]
-    highs = [axis.get_ylim()[1] for axis in axes[1]]
-    axes[1, 0].set_ylim(min(lows), max(highs))
+    # Every call above set the shared backward scale for its own curve: widen it to fit all.
+    all_norms = np.concatenate([gradient_flow(radius, scale, steps, n_hidden, seed)["hidden_grad_norms"]
+                                for radius, scale, _ in settings])
+    axes[1, 0].set_ylim(*_log_limits(all_norms))
     return fig
+
+
+def _log_limits(grad_norms):
+    """A log-scale range showing 1e-6 ... 1e2 at least, widened to fit every positive value."""
+    positive = grad_norms[grad_norms > 0]
+    low = min(1e-6, positive.min() / 3) if positive.size else 1e-6
+    return max(low, 1e-30), max(1e2, grad_norms.max() * 3)
 
 
 def _check_positive(name, value):

@@ -131,6 +131,7 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     Derived in ``04_bptt_loop``.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     flow = gradient_flow(spectral_radius, input_scale, steps, n_hidden, seed)
     if axes is None:
@@ -143,16 +144,20 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     forward_ax.axhline(ceiling, color="gray", linestyle=":", linewidth=1)
     forward_ax.text(0, ceiling * 0.97, "every unit at ±1", color="gray", fontsize=8, va="top")
     forward_ax.set_ylim(0, ceiling * 1.05)
-    forward_ax.set_xlabel("time step $t$")
-    forward_ax.set_ylabel(r"forward: $\|h_t\|$")
+    forward_ax.set_xlabel("time step t")
+    forward_ax.set_ylabel("forward: ‖hₜ‖")
     forward_ax.set_title(f"spectral radius {spectral_radius:.2f}, input size {input_scale:.2g}", fontsize=10)
 
     grad_norms = flow["hidden_grad_norms"]
     backward_ax.semilogy(time, grad_norms, marker=".", color="C3")
     backward_ax.axhline(1.0, color="gray", linestyle=":", linewidth=1)
     backward_ax.set_ylim(*_log_limits(grad_norms))
-    backward_ax.set_xlabel("time step $t$ (the loss is at the last one)")
-    backward_ax.set_ylabel(r"backward: $\|\partial L_T / \partial h_t\|$")
+    # Plain-text powers of ten: mathtext tick labels would make every redraw several times slower.
+    backward_ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    backward_ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+    backward_ax.yaxis.set_minor_locator(NullLocator())
+    backward_ax.set_xlabel("time step t (the loss is at the last one)")
+    backward_ax.set_ylabel("backward: ‖∂L_T/∂hₜ‖")
     backward_ax.set_title(f"saturated units {flow['saturation_share']:.0%}, "
                           f"mean tanh′ {flow['mean_derivative']:.2f}", fontsize=10)
     return forward_ax.figure
@@ -187,12 +192,19 @@ def plot_gradient_flow_grid(settings, steps=30, n_hidden=8, seed=0):
         if column:
             forward_ax.set_ylabel("")
             backward_ax.set_ylabel("")
-        backward_ax.set_xlabel("time step $t$")
+        backward_ax.set_xlabel("time step t")
     # Every call above set the shared backward scale for its own curve: widen it to fit all.
     all_norms = np.concatenate([gradient_flow(radius, scale, steps, n_hidden, seed)["hidden_grad_norms"]
                                 for radius, scale, _ in settings])
     axes[1, 0].set_ylim(*_log_limits(all_norms))
     return fig
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_of_ten(value, _position):
+    return "10" + str(round(np.log10(value))).translate(_SUPERSCRIPTS)
 
 
 def _log_limits(grad_norms):

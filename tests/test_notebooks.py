@@ -153,6 +153,8 @@ def _matches(figure, printed):
         return float(format(float(printed_value), f".{digits}e")) == float(figure_value)
     if "e" not in printed.lower() and _decimals(printed) < digits:
         return False
+    if printed_value.adjusted() > figure_value.adjusted() + 1:
+        return False  # orders of magnitude apart (and too large to quantize to the step)
     step = Decimal(1).scaleb(-digits)
     return any(printed_value.quantize(step, rounding=rounding) == figure_value
                for rounding in (ROUND_HALF_UP, ROUND_HALF_EVEN))

@@ -32,8 +32,8 @@ Checking a whole notebook (needs ``nbclient``)::
 
 runs it in a fresh kernel, cell after cell even past errors, and prints one row per
 exercise: the exercise, ``passed`` or ``failed``, and the self-check's message. An
-exercise is a code cell tagged ``exercise`` (in a student copy) or ``solution`` (in a
-full notebook) together with the check cell after it, a code cell that calls a
+exercise is a code cell tagged ``exercise`` (in a student copy, with ``exercise-N`` giving
+its number) or ``solution`` (in a full notebook) together with the check cell after it, a code cell that calls a
 ``check_*`` function; a check cell with no exercise cell before it is an exercise of
 its own. The exit code is 1 when any exercise fails or a cell outside the exercises
 raises, 2 when the notebook cannot be read or run at all.
@@ -580,6 +580,8 @@ EXERCISE_NUMBER = re.compile(r"exercise\s+(\d+)", flags=re.I)
 def _error_text(outputs):
     for output in outputs:
         if output.get("output_type") == "error":
+            if output["ename"] == "AssertionError" and output["evalue"].startswith("check_"):
+                return output["evalue"]  # a self-check's message says it all
             return f"{output['ename']}: {output['evalue']}"
     return None
 
@@ -591,6 +593,10 @@ def _printed(outputs):
 
 
 def _exercise_label(cell, fallback):
+    """``Exercise N`` from the tag ``exercise-N`` (student copies) or the first line (solutions)."""
+    for tag in cell.metadata.get("tags", []):
+        if re.fullmatch(r"exercise-\d+", tag):
+            return f"Exercise {tag.split('-')[1]}"
     first_line = cell.source.splitlines()[0] if cell.source else ""
     match = EXERCISE_NUMBER.search(first_line)
     return f"Exercise {match.group(1)}" if match else fallback
@@ -635,14 +641,27 @@ def _row_without_check(label, error):
     return (f"{label} (no self-check)", False, f"raised {error}")
 
 
-def _missing_checks(notebook, against):
-    """Check calls of the notebook ``against`` that the learner's notebook no longer has."""
+def _against(rows, notebook, against):
+    """``rows`` with what was deleted from the notebook ``against`` (the student copy) reported too."""
     import nbformat
 
+    original = nbformat.read(against, as_version=4)
+    for cell in original.cells:
+        cell.outputs = []
     present = {call for cell in notebook.cells if cell.cell_type == "code" for call in CHECK_CALL.findall(cell.source)}
-    wanted = [call for cell in nbformat.read(against, as_version=4).cells if cell.cell_type == "code"
-              for call in CHECK_CALL.findall(cell.source)]
-    return [call for call in wanted if call not in present]
+    missing = [name for name, _, _ in exercise_rows(original)[0]
+               if any(call not in present for call in re.findall(r"check_\w+", name))]
+    updated = []
+    for name, passed, message in rows:
+        label = name.removesuffix(" (no self-check)")
+        deleted = next((wanted for wanted in missing if wanted.startswith(label + " (")), None)
+        if name.endswith(" (no self-check)") and deleted:
+            missing.remove(deleted)
+            name, passed, message = deleted, False, "its check cell is missing; copy it back from the student copy"
+        updated.append((name, passed, message))
+    updated += [(name, False, "the exercise and its check cell are missing; copy them back from the student copy")
+                for name in missing]
+    return updated
 
 
 def run_notebook(path, timeout=120):
@@ -698,8 +717,7 @@ def main(argv=None):
         return 2
     rows, problems = exercise_rows(notebook)
     if args.against is not None:
-        rows += [(f"{call} (check cell deleted?)", False, f"the check cell calling {call} is missing; "
-                  "copy it back from the student copy") for call in _missing_checks(notebook, args.against)]
+        rows = _against(rows, notebook, args.against)
     print(f"{args.notebook.name}:")
     for problem in problems:
         print(problem)

@@ -115,10 +115,15 @@ def _call(check, function, args, call_text, returns):
 
 
 def _where(error):
-    """`` (in f, line 3: code)`` for the innermost frame of the learner's code."""
-    ours = {str(Path(__file__).resolve())}
+    """``(in f, line 3: code)`` for the innermost frame of the learner's own code.
+
+    Frames in this package and in installed libraries (NumPy, pandas) are skipped: the
+    line to look at is the learner's line that called them.
+    """
+    package = Path(__file__).resolve().parent
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if str(Path(frame.filename).resolve()) not in ours]
+              if package not in Path(frame.filename).resolve().parents
+              and not re.search(r"[/\\](site|dist)-packages[/\\]", frame.filename)]
     if not frames:
         return ""
     frame = frames[-1]
@@ -156,8 +161,8 @@ def _pair(result, first, second):
 
 def _close(expected, got):
     """Entry-wise agreement, relative to the largest expected entry (NaN never agrees)."""
-    scale_ = np.abs(expected).max(initial=0.0)
-    return np.abs(got - expected) <= TOLERANCE * scale_ + 1e-12
+    largest = np.abs(expected).max(initial=0.0)
+    return np.abs(got - expected) <= TOLERANCE * largest + 1e-12
 
 
 def _same(expected, got, loose_shape=False):
@@ -172,7 +177,7 @@ def _param_name(label):
     return next((name for name in PARAM_NAMES if name in label.split()), "")
 
 
-def _location(label, expected, got, steps):
+def _location(expected, got, steps):
     """Where the first difference is: 'step t=2 (sequence 1), unit 0' or 'entry [0, 1]'."""
     differs = ~_close(expected, got)
     positions = np.argwhere(differs)
@@ -201,9 +206,9 @@ def _difference_message(check, label, case_text, expected, got, steps):
         if got.ndim == 2 and got.shape == expected.shape[::-1]:
             text += " It looks transposed."
         return text
-    where, want, have = _location(label, expected, got, steps)
+    where, want, have = _location(expected, got, steps)
     text = (f"{check}: wrong {label} {case_text}; first difference at {where}: "
-            f"expected {want:.6f}, got {have:.6f}.")
+            f"expected {want:.6g}, got {have:.6g}.")
     if expected.size <= 8:
         text += f"\nexpected:\n{_array_text(expected)}\ngot:\n{_array_text(got)}"
     return text

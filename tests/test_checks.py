@@ -455,3 +455,11 @@ def test_an_unwritten_stub_says_so():
 def test_garbage_gets_a_clear_message(check, function, expected):
     message = run_check(check, function)
     assert message.startswith(f"{check}: ") and expected in message, message
+
+
+def test_an_error_inside_a_helper_points_at_the_learners_line():
+    def my_forward(x, params):
+        return rnn_forward(x.T, params)  # a transposed input, rejected by the helper
+    message = run_check("check_forward", my_forward)
+    assert "raised ValueError: x must have shape (T, F) or (N, T, F)" in message
+    assert "(in my_forward, line " in message and "return rnn_forward(x.T, params)" in message

@@ -37,6 +37,18 @@ MUTATIONS = [
 ]
 
 
+PYTEST_WITH_THE_COPY = """
+import sys
+import rnn_helpers
+import pytest
+copy = sys.argv.pop(1)
+if not rnn_helpers.__file__.startswith(copy):
+    print(f"imported {rnn_helpers.__file__}, not the copy in {copy}", file=sys.stderr)
+    sys.exit(3)
+sys.exit(pytest.main(sys.argv[1:]))
+"""
+
+
 def existing(paths):
     """The paths that exist; a note for each that does not (a notebook not written yet)."""
     found = [path for path in paths if (ROOT / path).exists()]
@@ -50,9 +62,12 @@ def run_tests(package_copy, paths):
     if not paths:  # pytest with no path would run the whole configured suite
         return True, "-"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package_copy), os.environ.get("PYTHONPATH", "")]))
-    # -P: do not put the working directory (with the real rnn_helpers) first on sys.path.
-    done = subprocess.run([sys.executable, "-P", "-m", "pytest", "-x", "-q", *paths],
+    # -P: do not put the working directory (with the real rnn_helpers) first on sys.path; and
+    # import the copy before pytest puts the root (its conftest.py's folder) first on sys.path.
+    done = subprocess.run([sys.executable, "-P", "-c", PYTEST_WITH_THE_COPY, str(package_copy), "-x", "-q", *paths],
                           cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode == 3:
+        raise SystemExit(f"the tests did not import the copy of rnn_helpers: {done.stderr.strip()[-300:]}")
     failures = re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, flags=re.M)
     return done.returncode == 0, (failures[0] if failures else done.stdout.strip().splitlines()[-1:])
 
@@ -92,8 +107,8 @@ def main(argv=None):
             unit_passed, unit_failure = run_tests(package_copy, UNIT_TESTS)
             notebooks_passed, notebook_failure = (True, "-") if args.unit_only else \
                 run_tests(package_copy, existing(notebooks))
-            print(f"{description:55s} {'-' if unit_passed else unit_failure:85s} "
-                  f"{'-' if notebooks_passed else notebook_failure}", flush=True)
+            notebook_column = "(not run)" if args.unit_only else "-" if notebooks_passed else notebook_failure
+            print(f"{description:55s} {'-' if unit_passed else unit_failure:85s} {notebook_column}", flush=True)
             if unit_passed and notebooks_passed:
                 survivors.append(description)
     if survivors:

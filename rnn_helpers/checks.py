@@ -1,8 +1,13 @@
-"""Self-checks for the exercises: pass your own function, learn whether it is right.
+"""Self-checks for the exercises: pass your own function, learn whether it is right, and if not, why.
 
-Each ``check_*`` runs the learner's function on several small cases and compares it
-with the verified helper. On success it prints one short line; on a mismatch it raises
-``AssertionError`` naming the first quantity that differs.
+Each ``check_*`` runs the learner's function on several small, non-degenerate cases
+(T >= 3, H >= 2, non-zero biases, asymmetric weights, one sequence and a batch) and
+compares it with the verified helper. On success it prints one short line. On a
+mismatch it raises ``AssertionError`` naming the first quantity that differs (and the
+time step, where there is one), with the expected and the learner's value, and, when
+the learner's result equals the result of a known mistake from the catalogue in
+``rnn_helpers.mistakes``, that mistake in plain words. A function that raises, returns
+``None`` or returns something of the wrong type or shape gets a message saying so.
 
 The signatures the learner's functions must have (one exercise each):
 
@@ -20,18 +25,52 @@ check_schedule             ``f(lr, step, total_steps) -> float``                
 check_training_step        ``f(params, x, y, lr, clip_norm) -> (new_params, loss)``     06
 check_stack_backward       ``f(cache, output_grad, layers) -> list of dict``            06
 =========================  ==========================================================  ==========
+
+Checking a whole notebook (needs ``nbclient``)::
+
+    python -m rnn_helpers.checks notebooks/student/04_bptt_loop.ipynb
+
+runs it in a fresh kernel, cell after cell even past errors, and prints one row per
+exercise: the exercise, ``passed`` or ``failed``, and the self-check's message. An
+exercise is a code cell tagged ``exercise`` (in a student copy, with ``exercise-N`` giving
+its number) or ``solution`` (in a full notebook) together with the check cell after it, a code cell that calls a
+``check_*`` function; a check cell with no exercise cell before it is an exercise of
+its own. The exit code is 1 when any exercise fails or a cell outside the exercises
+raises, 2 when the notebook cannot be read or run at all.
 """
+
+import argparse
+import re
+import sys
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from .data import PREDICTORS, chronological_split, fit_scaler, scale
 from .gradcheck import numerical_gradient
+from .mistakes import BY_ID, for_check, helpers_with
 from .optim import clip_by_global_norm, linear_schedule, sgd_step
-from .rnn import init_params, rnn_backward, rnn_forward
+from .rnn import PARAM_NAMES, init_params, rnn_backward, rnn_forward
 from .stack import init_stack, stack_backward, stack_forward
 
-TOLERANCE = 1e-6
+# Relative to the largest expected entry: float32 arithmetic stays well inside it, every
+# catalogued mistake far outside.
+TOLERANCE = 1e-5
+
+NOTEBOOK_OF_CHECK = {
+    "check_relu_forward": "01_relu_toy", "check_forward": "02_tanh_forward",
+    "check_numerical_gradient": "03_manual_backprop", "check_backward": "04_bptt_loop",
+    "check_clip": "04_bptt_loop", "check_split": "05_weather_data", "check_scaling": "05_weather_data",
+    "check_schedule": "06_training_loop", "check_training_step": "06_training_loop",
+    "check_stack_backward": "06_training_loop",
+}
+
+
+class _Unusable(Exception):
+    """The learner's result has the wrong structure; the message says what was expected."""
 
 
 def _cases(n_inputs=3, n_hidden=4, n_outputs=2, steps=5, seed=1):
@@ -45,34 +84,220 @@ def _cases(n_inputs=3, n_hidden=4, n_outputs=2, steps=5, seed=1):
     return params, [single, batch]
 
 
-def _compare(label, expected, got):
-    got = np.asarray(got, dtype=float)
-    if got.shape != np.shape(expected):
-        raise AssertionError(f"{label}: expected shape {np.shape(expected)}, got {got.shape}.")
-    if not np.allclose(got, expected, rtol=TOLERANCE, atol=TOLERANCE):
-        raise AssertionError(f"{label} differs: expected\n{np.round(expected, 6)}\ngot\n{np.round(got, 6)}")
+def _copy(params):
+    return {name: np.array(value, dtype=float) for name, value in params.items()}
 
 
-def _compare_dicts(label, expected, got):
-    if not isinstance(got, dict):
-        raise AssertionError(f"{label}: expected a dict with keys {sorted(expected)}, got {type(got).__name__}.")
-    for name in expected:
-        if name not in got:
-            raise AssertionError(f"{label}: the key {name!r} is missing.")
-        _compare(f"{label} {name}", expected[name], got[name])
+def _x_text(x):
+    kind = "one sequence" if np.ndim(x) == 2 else "a batch"
+    return f"for {kind} x of shape {np.shape(x)}"
 
+
+# ------------------------------------------------------------------ calling the learner
+
+def _call(check, function, args, call_text, returns):
+    """Call the learner's function; turn an exception or a missing result into a clear message."""
+    if not callable(function):
+        raise AssertionError(
+            f"{check}: pass your function itself, without parentheses after its name, e.g. "
+            f"{check}(my_function); got {type(function).__name__} {function!r:.60}.")
+    try:
+        result = function(*args)
+    except Exception as error:  # the learner's bug, reported as what it is and where
+        raise AssertionError(
+            f"{check}: your function raised {type(error).__name__}: {error}\n"
+            f"  when called as {call_text}{_where(error)}") from None
+    if result is None:
+        raise AssertionError(
+            f"{check}: your function returned None; it must return {returns}. "
+            "Is the `return` line missing?")
+    return result
+
+
+def _where(error):
+    """``(in f, line 3: code)`` for the innermost frame of the learner's own code.
+
+    Frames in this package and in installed libraries (NumPy, pandas) are skipped: the
+    line to look at is the learner's line that called them.
+    """
+    package = Path(__file__).resolve().parent
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if package not in Path(frame.filename).resolve().parents
+              and not re.search(r"[/\\](site|dist)-packages[/\\]", frame.filename)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"\n  (in {frame.name}, line {frame.lineno}{code})"
+
+
+def _as_array(label, value):
+    if value is None:
+        raise _Unusable(f"the {label} is None.")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise _Unusable(f"the {label} cannot be read as numbers (got {type(value).__name__}).") from None
+
+
+def _grad_dict(label, result, names=PARAM_NAMES):
+    if not isinstance(result, dict):
+        raise _Unusable(f"expected a dict with the keys {list(names)}, got {type(result).__name__}.")
+    missing = [name for name in names if name not in result]
+    if missing:
+        raise _Unusable(f"the dict you returned has no key {missing[0]!r}; it needs the keys {list(names)}.")
+    return {label.format(name=name): result[name] for name in names}
+
+
+def _pair(result, first, second):
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        kind = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
+            else type(result).__name__
+        raise _Unusable(f"expected two values ({first}, {second}), got {kind}.")
+    return result
+
+
+# ------------------------------------------------------------------------- comparing
+
+def _close(expected, got):
+    """Entry-wise agreement, relative to the largest expected entry (NaN never agrees)."""
+    largest = np.abs(expected).max(initial=0.0)
+    return np.abs(got - expected) <= TOLERANCE * largest + 1e-12
+
+
+def _same(expected, got, loose_shape=False):
+    if got.shape != expected.shape:
+        if not (loose_shape and np.squeeze(got).shape == np.squeeze(expected).shape):
+            return False
+        expected, got = np.squeeze(expected), np.squeeze(got)
+    return bool(_close(expected, got).all())
+
+
+def _param_name(label):
+    return next((name for name in PARAM_NAMES if name in label.split()), "")
+
+
+def _location(expected, got, steps):
+    """Where the first difference is: 'step t=2 (sequence 1), unit 0' or 'entry [0, 1]'."""
+    differs = ~_close(expected, got)
+    positions = np.argwhere(differs)
+    if steps and expected.ndim >= 2:
+        time_axis = expected.ndim - 2
+        position = min(positions.tolist(), key=lambda index: (index[time_axis], index))
+        text = f"step t={position[time_axis]}"
+        if expected.ndim == 3:
+            text += f" (sequence {position[0]} of the batch)"
+        text += f", unit {position[-1]}"
+    else:
+        position = positions[0].tolist()
+        text = f"entry {position}" if position else "its value"
+    value = tuple(position)
+    return text, expected[value], got[value]
+
+
+def _array_text(array):
+    return np.array2string(np.asarray(array), precision=6, suppress_small=True, floatmode="fixed",
+                           max_line_width=100)
+
+
+def _difference_message(check, label, case_text, expected, got, steps):
+    if got.shape != expected.shape:
+        text = f"{check}: your {label} {case_text} has shape {got.shape}, expected {expected.shape}."
+        if got.ndim == 2 and got.shape == expected.shape[::-1]:
+            text += " It looks transposed."
+        return text
+    where, want, have = _location(expected, got, steps)
+    text = (f"{check}: wrong {label} {case_text}; first difference at {where}: "
+            f"expected {want:.6g}, got {have:.6g}.")
+    if expected.size <= 8:
+        text += f"\nexpected:\n{_array_text(expected)}\ngot:\n{_array_text(got)}"
+    return text
+
+
+def _verify(check, case_text, expected, got, candidates, steps=False):
+    """Raise AssertionError at the first quantity of ``got`` that differs from ``expected``.
+
+    ``expected`` and ``got`` map labels to arrays, in the order to compare; ``candidates()``
+    yields ``(mistake, quantities)``, the results of the check's known mistakes.
+    """
+    for label, want in expected.items():
+        have = got[label]
+        if _same(want, have):
+            continue
+        message = _difference_message(check, label, case_text, want, have, steps)
+        mistake = next((mistake for mistake, wrong in candidates()
+                        if label in wrong and _same(wrong[label], have, loose_shape=True)), None)
+        raise AssertionError(message + "\n" + _advice(check, mistake, _param_name(label)))
+
+
+def _advice(check, mistake, name=""):
+    if mistake is not None:
+        return "Likely mistake: " + mistake.describe(name)
+    return (f"No known mistake gives this result; go back over the derivation in "
+            f"{NOTEBOOK_OF_CHECK[check]} one step at a time.")
+
+
+def _named(check, mistake_id, name, summary):
+    """Raise the AssertionError for a mistake recognised by what the function did."""
+    raise AssertionError(f"{check}: {summary}\nLikely mistake: {BY_ID[mistake_id].describe(name)}")
+
+
+def _run_case(check, case, got, to_quantities, reference=None, steps=False, case_text=""):
+    """Compare one case: the learner's result ``got`` against ``case.expected``.
+
+    ``to_quantities`` turns a result (the learner's, the expected one, or a known
+    mistake's) into labelled values; ``reference(helpers)`` recomputes the expected
+    result with other helpers (those with a catalogued mistake's edits applied).
+    """
+    try:
+        got_quantities = {label: _as_array(label, value) for label, value in to_quantities(got).items()}
+    except _Unusable as problem:
+        raise AssertionError(f"{check}: {problem}") from None
+    expected = {label: np.asarray(value, dtype=float) for label, value in to_quantities(case.expected).items()}
+
+    def candidates():
+        for mistake in for_check(check):
+            producers = list(mistake.wrong)
+            if mistake.edits and reference is not None:
+                producers.append(lambda _, edits=mistake.edits: reference(helpers_with(edits)))
+            for produce in producers:
+                try:
+                    wrong = to_quantities(produce(case))
+                    yield mistake, {label: np.asarray(value, dtype=float) for label, value in wrong.items()}
+                except Exception:  # a mistake that cannot be reproduced for this case names nothing
+                    continue
+
+    _verify(check, case_text, expected, got_quantities, candidates, steps)
+
+
+def _first_change(before, after):
+    """The first parameter of ``after`` that no longer equals ``before``, or None."""
+    for name, value in before.items():
+        now = np.asarray(after.get(name), dtype=float) if name in after else None
+        if now is None or now.shape != value.shape or not _close(value, now).all():
+            return name
+    return None
+
+
+# ----------------------------------------------------------------------------- checks
 
 def check_relu_forward(my_relu_forward):
     """Check ``my_relu_forward(x, i_weight, h_weight, o_weight) -> outputs`` (no biases, ReLU).
 
     Derived in ``01_relu_toy``.
     """
+    check = "check_relu_forward"
     params, (single, _) = _cases()
     params["h_bias"][:] = 0
     params["o_bias"][:] = 0
     expected, _ = rnn_forward(single, params, activation="relu")
-    got = my_relu_forward(single, params["i_weight"], params["h_weight"], params["o_weight"])
-    _compare("outputs", expected, got)
+    case = SimpleNamespace(x=single, params=params, activation="relu", expected=expected,
+                           adapt=lambda result: result[0])
+    got = _call(check, my_relu_forward, (single.copy(), *(params[name].copy() for name in
+                ("i_weight", "h_weight", "o_weight"))),
+                f"my_relu_forward(x, i_weight, h_weight, o_weight) with x of shape {single.shape}",
+                "the outputs, an array of shape (T, O)")
+    _run_case(check, case, got, lambda outputs: {"outputs": outputs}, steps=True, case_text=_x_text(single))
     print("check_relu_forward: correct.")
 
 
@@ -81,31 +306,53 @@ def check_forward(my_forward):
 
     Derived in ``02_tanh_forward``.
     """
+    check = "check_forward"
     params, cases = _cases()
-    for x in cases:
-        expected_outputs, expected_hiddens = rnn_forward(x, params)
-        outputs, hiddens = my_forward(x, params)
-        _compare(f"hiddens for x of shape {x.shape}", expected_hiddens, hiddens)
-        _compare(f"outputs for x of shape {x.shape}", expected_outputs, outputs)
+
+    def to_quantities(result):
+        outputs, hiddens = _pair(result, "outputs", "hiddens")
+        return {"hiddens": hiddens, "outputs": outputs}
+
+    for index, x in enumerate(cases):
+        case = SimpleNamespace(x=x, params=params, activation="tanh", expected=rnn_forward(x, params),
+                               adapt=lambda result: result)
+        got = _call(check, my_forward, (x.copy(), _copy(params)),
+                    f"my_forward(x, params) with x of shape {x.shape}", "(outputs, hiddens)")
+
+        def reference(helpers, index=index):
+            # The same calls in the same order: a mistake may carry state from one call to the next.
+            return [helpers.rnn_forward(earlier, params) for earlier in cases[:index + 1]][-1]
+
+        _run_case(check, case, got, to_quantities, reference, steps=True, case_text=_x_text(x))
     print("check_forward: correct for one sequence and for a batch.")
 
 
 def check_numerical_gradient(my_numerical_gradient):
     """Check ``my_numerical_gradient(loss_fn, params, epsilon=1e-6) -> dict`` (central differences).
 
-    Derived in ``03_manual_backprop``.
+    Run once with ``epsilon=1e-3``, where a one-sided difference is visibly off, and
+    once with the default. Derived in ``03_manual_backprop``.
     """
+    check = "check_numerical_gradient"
     params, (single, _) = _cases()
 
     def loss_fn(candidate):
         outputs, _ = rnn_forward(single, candidate)
         return float(np.sum(np.sin(outputs)))
 
-    before = {name: value.copy() for name, value in params.items()}
-    expected = numerical_gradient(loss_fn, params)
-    got = my_numerical_gradient(loss_fn, params)
-    _compare_dicts("numerical gradient of", expected, got)
-    _compare_dicts("params after your function (they must not change):", before, params)
+    for epsilon in (1e-3, None):
+        given = _copy(params)
+        arguments = (loss_fn, given) if epsilon is None else (loss_fn, given, epsilon)
+        call_text = "my_numerical_gradient(loss_fn, params" + ("" if epsilon is None else f", {epsilon}") + ")"
+        got = _call(check, my_numerical_gradient, arguments, call_text, "a dict of gradients, one per parameter")
+        changed = _first_change(params, given)
+        if changed:
+            _named(check, "params_modified", changed,
+                   f"after {call_text}, params[{changed!r}] is no longer what it was.")
+        case = SimpleNamespace(loss_fn=loss_fn, params=params, epsilon=epsilon or 1e-6,
+                               expected=numerical_gradient(loss_fn, params, epsilon or 1e-6))
+        _run_case(check, case, got, lambda result: _grad_dict("numerical gradient for {name}", result),
+                  case_text=f"with epsilon={epsilon}" if epsilon else "with the default epsilon")
     print("check_numerical_gradient: correct.")
 
 
@@ -114,14 +361,20 @@ def check_backward(my_backward):
 
     Derived in ``04_bptt_loop``.
     """
+    check = "check_backward"
     params, cases = _cases()
     random = np.random.default_rng(2)
     for x in cases:
         _, hiddens = rnn_forward(x, params)
         output_grad = random.normal(size=hiddens.shape[:-1] + (params["o_weight"].shape[1],))
-        expected = rnn_backward(x, hiddens, output_grad, params)
-        got = my_backward(x, hiddens, output_grad, params)
-        _compare_dicts(f"gradient for x of shape {x.shape}:", expected, got)
+        case = SimpleNamespace(x=x, hiddens=hiddens, output_grad=output_grad, params=params,
+                               expected=rnn_backward(x, hiddens, output_grad, params))
+        got = _call(check, my_backward, (x.copy(), hiddens.copy(), output_grad.copy(), _copy(params)),
+                    f"my_backward(x, hiddens, output_grad, params) with x of shape {x.shape}",
+                    "a dict of gradients with the keys of params")
+        _run_case(check, case, got, lambda result: _grad_dict("{name} gradient", result),
+                  lambda helpers: helpers.rnn_backward(x, hiddens, output_grad, params),
+                  case_text=_x_text(x))
     print("check_backward: correct for one sequence and for a batch.")
 
 
@@ -130,11 +383,16 @@ def check_clip(my_clip):
 
     Derived in ``04_bptt_loop``.
     """
+    check = "check_clip"
     params, _ = _cases()
     for max_norm in (0.5, 1e6):
         grads = {name: value * 3 for name, value in params.items()}
-        _compare_dicts(f"clipped gradient (max_norm={max_norm}):",
-                       clip_by_global_norm(grads, max_norm), my_clip(grads, max_norm))
+        case = SimpleNamespace(grads=grads, max_norm=max_norm, expected=clip_by_global_norm(grads, max_norm))
+        got = _call(check, my_clip, (_copy(grads), max_norm), f"my_clip(grads, {max_norm})",
+                    "a dict of clipped gradients")
+        _run_case(check, case, got, lambda result: _grad_dict("clipped {name} gradient", result),
+                  lambda helpers: helpers.clip_by_global_norm(grads, max_norm),
+                  case_text=f"(max_norm={max_norm})")
     print("check_clip: correct.")
 
 
@@ -147,31 +405,76 @@ def _toy_frame(rows=40, seed=3):
     return frame
 
 
+def _days(text):
+    days = [str(day.date()) if hasattr(day, "date") else str(day) for day in text]
+    return ", ".join(days[:3]) + (" ..." if len(days) > 3 else "")
+
+
 def check_split(my_split):
     """Check ``my_split(frame, train_fraction=0.7, valid_fraction=0.15) -> (train, valid, test)``.
 
-    Derived in ``05_full_training``.
+    Derived in ``05_weather_data``.
     """
+    check = "check_split"
     frame = _toy_frame()
+    names = ("train", "valid", "test")
     for fractions in ((0.7, 0.15), (0.5, 0.25)):
         expected = chronological_split(frame, *fractions)
-        got = my_split(frame, *fractions)
-        for name, want, have in zip(("train", "valid", "test"), expected, got):
-            if list(have.index) != list(want.index):
-                raise AssertionError(f"the {name} part (fractions {fractions}) holds other days than expected.")
+        got = _call(check, my_split, (frame.copy(), *fractions), f"my_split(frame, {fractions[0]}, {fractions[1]})",
+                    "(train, valid, test), three DataFrames")
+        if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(hasattr(part, "index") for part in got):
+            raise AssertionError(f"{check}: expected three DataFrames (train, valid, test), got "
+                                 f"{type(got).__name__}{f' of length {len(got)}' if hasattr(got, '__len__') else ''}.")
+        indexes = [pd.Index(part.index) for part in got]
+        case_text = f"(fractions {fractions}, {len(frame)} days)"
+        for first in range(3):
+            for second in range(first + 1, 3):
+                shared = indexes[first].intersection(indexes[second])
+                if len(shared):
+                    _named(check, "split_overlap", f"{len(shared)} day(s) are in both {names[first]} and "
+                           f"{names[second]}", f"the {names[first]} and {names[second]} parts share "
+                           f"{len(shared)} day(s) {case_text}: {_days(shared)}")
+        missing = frame.index.difference(indexes[0].append(indexes[1:]))
+        if len(missing):
+            _named(check, "split_drops_rows", f"{len(missing)} day(s), from {_days(missing)}",
+                   f"{len(missing)} day(s) are in no part {case_text}.")
+        ends = [(index.min(), index.max()) for index in indexes if len(index)]
+        in_order = all(index.is_monotonic_increasing for index in indexes) and all(
+            earlier[1] < later[0] for earlier, later in zip(ends, ends[1:]))
+        if not in_order:
+            _named(check, "split_not_chronological", "a later part holds days before an earlier one",
+                   f"the parts are not consecutive stretches of days in time order {case_text}.")
+        for name, want, have in zip(names, expected, indexes):
+            if list(have) != list(want.index):
+                raise AssertionError(
+                    f"{check}: the {name} part has {len(have)} days {case_text}, expected {len(want)}: "
+                    f"train ends at row round({fractions[0]} * rows) and valid at row "
+                    f"round(({fractions[0]} + {fractions[1]}) * rows).")
     print("check_split: correct.")
 
 
 def check_scaling(my_scale_parts):
     """Check ``my_scale_parts(train, valid, test)``: predictors scaled with training statistics only.
 
-    Derived in ``05_full_training``.
+    Derived in ``05_weather_data``.
     """
+    check = "check_scaling"
     parts = chronological_split(_toy_frame())
-    scaler = fit_scaler(parts[0])
-    got = my_scale_parts(*parts)
-    for name, part, have in zip(("train", "valid", "test"), parts, got):
-        _compare(f"scaled {name} part", scale(part, scaler), have)
+    case = SimpleNamespace(parts=parts, columns=PREDICTORS,
+                           expected=tuple(scale(part, fit_scaler(parts[0])) for part in parts))
+    got = _call(check, my_scale_parts, tuple(part.copy() for part in parts), "my_scale_parts(train, valid, test)",
+                "three arrays: the scaled train, valid and test predictors")
+
+    def to_quantities(result):
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            raise _Unusable(f"expected three arrays (train, valid, test), got {type(result).__name__}.")
+        return {f"scaled {name} part": part for name, part in zip(("train", "valid", "test"), result)}
+
+    def reference(helpers):
+        scaler = helpers.fit_scaler(parts[0])
+        return tuple(helpers.scale(part, scaler) for part in parts)
+
+    _run_case(check, case, got, to_quantities, reference, case_text="(rows x tmax, tmin, rain)")
     print("check_scaling: correct.")
 
 
@@ -180,10 +483,22 @@ def check_schedule(my_schedule):
 
     Derived in ``06_training_loop``.
     """
+    check = "check_schedule"
     for lr, step, total in ((0.02, 0, 100), (0.02, 50, 100), (0.1, 99, 100), (0.5, 3, 7)):
-        _compare(f"learning rate at step {step} of {total} (lr={lr})",
-                 linear_schedule(lr, step, total), my_schedule(lr, step, total))
+        case = SimpleNamespace(lr=lr, step=step, total_steps=total, expected=linear_schedule(lr, step, total))
+        got = _call(check, my_schedule, (lr, step, total), f"my_schedule({lr}, {step}, {total})",
+                    "the learning rate, a number")
+        _run_case(check, case, got, lambda rate: {"learning rate": rate},
+                  lambda helpers: helpers.linear_schedule(lr, step, total),
+                  case_text=f"at step {step} of {total} (lr={lr})")
     print("check_schedule: correct.")
+
+
+def _training_step(helpers, params, x, y, lr, clip_norm):
+    outputs, hiddens = helpers.rnn_forward(x, params)
+    loss = 0.5 * float(np.mean((outputs - y) ** 2))
+    grads = helpers.rnn_backward(x, hiddens, (outputs - y) / outputs.size, params)
+    return helpers.sgd_step(params, helpers.clip_by_global_norm(grads, clip_norm), lr), loss
 
 
 def reference_training_step(params, x, y, lr, clip_norm):
@@ -191,10 +506,9 @@ def reference_training_step(params, x, y, lr, clip_norm):
 
     Derived in ``06_training_loop``.
     """
-    outputs, hiddens = rnn_forward(x, params)
-    loss = 0.5 * float(np.mean((outputs - y) ** 2))
-    grads = rnn_backward(x, hiddens, (outputs - y) / outputs.size, params)
-    return sgd_step(params, clip_by_global_norm(grads, clip_norm), lr), loss
+    helpers = SimpleNamespace(rnn_forward=rnn_forward, rnn_backward=rnn_backward, sgd_step=sgd_step,
+                              clip_by_global_norm=clip_by_global_norm)
+    return _training_step(helpers, params, x, y, lr, clip_norm)
 
 
 def check_training_step(my_training_step):
@@ -202,13 +516,31 @@ def check_training_step(my_training_step):
 
     Derived in ``06_training_loop``.
     """
+    check = "check_training_step"
     params, (_, batch) = _cases(n_outputs=1)
     y = np.random.default_rng(4).normal(size=batch.shape[:-1] + (1,))
+
+    def to_quantities(result):
+        new_params, loss = _pair(result, "new_params", "loss")
+        if not np.ndim(loss) == 0 and np.size(loss) != 1:
+            raise _Unusable(f"the loss must be one number, got an array of shape {np.shape(loss)}.")
+        return {"loss": np.ravel(loss)[0] if np.ndim(loss) else loss,
+                **_grad_dict("updated {name}", new_params)}
+
     for clip_norm in (1e6, 0.05):
-        expected_params, expected_loss = reference_training_step(params, batch, y, 0.1, clip_norm)
-        got_params, got_loss = my_training_step(params, batch, y, 0.1, clip_norm)
-        _compare(f"loss (clip_norm={clip_norm})", expected_loss, got_loss)
-        _compare_dicts(f"updated params (clip_norm={clip_norm}):", expected_params, got_params)
+        case = SimpleNamespace(params=params, x=batch, y=y, lr=0.1, clip_norm=clip_norm,
+                               expected=reference_training_step(params, batch, y, 0.1, clip_norm))
+        given = _copy(params)
+        got = _call(check, my_training_step, (given, batch.copy(), y.copy(), 0.1, clip_norm),
+                    f"my_training_step(params, x, y, 0.1, {clip_norm}) with x of shape {batch.shape}",
+                    "(new_params, loss)")
+        changed = _first_change(params, given)
+        if changed:
+            _named(check, "step_changes_params", changed,
+                   f"after the call, the params passed in (params[{changed!r}]) have changed.")
+        _run_case(check, case, got, to_quantities,
+                  lambda helpers: _training_step(helpers, params, batch, y, 0.1, clip_norm),
+                  case_text=f"(clip_norm={clip_norm})")
     print("check_training_step: correct.")
 
 
@@ -217,14 +549,191 @@ def check_stack_backward(my_stack_backward):
 
     Derived in ``06_training_loop``.
     """
+    check = "check_stack_backward"
     layers = init_stack(3, (4, 3), 2, seed=5)
     x = np.random.default_rng(5).normal(size=(2, 5, 3))
     outputs, cache = stack_forward(x, layers)
     output_grad = np.random.default_rng(6).normal(size=outputs.shape)
-    expected = stack_backward(cache, output_grad, layers)
-    got = my_stack_backward(cache, output_grad, layers)
-    if not isinstance(got, list) or len(got) != len(expected):
-        raise AssertionError(f"expected a list of {len(expected)} gradient dicts, one per layer.")
-    for index, (want, have) in enumerate(zip(expected, got)):
-        _compare_dicts(f"layer {index} gradient:", want, have)
+    case = SimpleNamespace(expected=stack_backward(cache, output_grad, layers))
+    got = _call(check, my_stack_backward,
+                ([(layer_input.copy(), hiddens.copy()) for layer_input, hiddens in cache], output_grad.copy(),
+                 [_copy(layer) for layer in layers]),
+                f"my_stack_backward(cache, output_grad, layers) for {len(layers)} layers",
+                "a list of gradient dicts, one per layer")
+
+    def to_quantities(result):
+        if not isinstance(result, (list, tuple)) or len(result) != len(layers):
+            raise _Unusable(f"expected a list of {len(layers)} gradient dicts, one per layer "
+                            f"(layer 0 first), got {type(result).__name__}"
+                            f"{f' of length {len(result)}' if isinstance(result, (list, tuple)) else ''}.")
+        quantities = {}
+        for index, layer_grads in enumerate(result):
+            quantities.update(_grad_dict(f"layer {index} {{name}} gradient", layer_grads))
+        return quantities
+
+    _run_case(check, case, got, to_quantities, lambda helpers: helpers.stack_backward(cache, output_grad, layers),
+              case_text=f"for a batch x of shape {x.shape}")
     print("check_stack_backward: correct.")
+
+
+# --------------------------------------------------------------- checking a notebook
+
+CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", flags=re.M)
+EXERCISE_NUMBER = re.compile(r"exercise\s+(\d+)", flags=re.I)
+
+
+def _error_text(outputs):
+    for output in outputs:
+        if output.get("output_type") == "error":
+            if output["ename"] == "AssertionError" and output["evalue"].startswith("check_"):
+                return output["evalue"]  # a self-check's message says it all
+            return f"{output['ename']}: {output['evalue']}"
+    return None
+
+
+def _printed(outputs):
+    text = "".join(output.get("text", "") for output in outputs if output.get("name") == "stdout")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "ran without error"
+
+
+def _exercise_label(cell, fallback):
+    """``Exercise N`` from the tag ``exercise-N`` (student copies) or the first line (solutions)."""
+    for tag in cell.metadata.get("tags", []):
+        if re.fullmatch(r"exercise-\d+", tag):
+            return f"Exercise {tag.split('-')[1]}"
+    first_line = cell.source.splitlines()[0] if cell.source else ""
+    match = EXERCISE_NUMBER.search(first_line)
+    return f"Exercise {match.group(1)}" if match else fallback
+
+
+def exercise_rows(notebook):
+    """One ``(exercise, passed, message)`` per exercise of an executed notebook, and other errors.
+
+    Returns ``(rows, problems)``: ``problems`` lists cells outside the exercises that raised.
+    """
+    rows, problems, pending = [], [], None
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for position, cell in enumerate(code_cells, start=1):
+        tags = cell.metadata.get("tags", [])
+        error = _error_text(cell.get("outputs", []))
+        calls = CHECK_CALL.findall(cell.source)
+        if "exercise" in tags or "solution" in tags:
+            if pending is not None:
+                rows.append(_row_without_check(*pending))
+            pending = (_exercise_label(cell, f"Exercise in code cell {position}"), error)
+        elif calls:
+            label, exercise_error = pending if pending is not None else (f"code cell {position}", None)
+            pending = None
+            name = f"{label} ({', '.join(calls)})"
+            if error is None:
+                rows.append((name, True, _printed(cell.get("outputs", []))))
+            elif exercise_error is not None:
+                rows.append((name, False, f"the exercise cell raised {exercise_error}"))
+            else:
+                rows.append((name, False, error))
+        elif error is not None:
+            problems.append(f"code cell {position} raised {error.splitlines()[0]}; "
+                            "the cells after it may fail because of it.")
+    if pending is not None:
+        rows.append(_row_without_check(*pending))
+    return rows, problems
+
+
+def _row_without_check(label, error):
+    if error is None:
+        return (f"{label} (no self-check)", True, "ran without error")
+    return (f"{label} (no self-check)", False, f"raised {error}")
+
+
+def _against(rows, notebook, against):
+    """``rows`` with what was deleted from the notebook ``against`` (the student copy) reported too."""
+    import nbformat
+
+    original = nbformat.read(against, as_version=4)
+    for cell in original.cells:
+        cell.outputs = []
+    present = {call for cell in notebook.cells if cell.cell_type == "code" for call in CHECK_CALL.findall(cell.source)}
+    missing = [name for name, _, _ in exercise_rows(original)[0]
+               if any(call not in present for call in re.findall(r"check_\w+", name))]
+    updated = []
+    for name, passed, message in rows:
+        label = name.removesuffix(" (no self-check)")
+        deleted = next((wanted for wanted in missing if wanted.startswith(label + " (")), None)
+        if name.endswith(" (no self-check)") and deleted:
+            missing.remove(deleted)
+            name, passed, message = deleted, False, "its check cell is missing; copy it back from the student copy"
+        updated.append((name, passed, message))
+    updated += [(name, False, "the exercise and its check cell are missing; copy them back from the student copy")
+                for name in missing]
+    return updated
+
+
+def run_notebook(path, timeout=120):
+    """Execute the notebook at ``path`` in a fresh kernel, past errors; return it executed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(Path(path).resolve().parent)}}).execute()
+    return notebook
+
+
+def format_table(rows):
+    """The rows as a plain-text table; a message of several lines continues under its column."""
+    width = max([len("exercise")] + [len(name) for name, _, _ in rows])
+    lines = [f"{'exercise':{width}s}  result  message", f"{'-' * width}  ------  -------"]
+    for name, passed, message in rows:
+        first, *rest = str(message).splitlines() or [""]
+        lines.append(f"{name:{width}s}  {'passed' if passed else 'failed':6s}  {first}")
+        lines.extend(f"{'':{width}s}          {line}" for line in rest)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Run a learner's notebook and print passed / failed per exercise; exit 1 if any failed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rnn_helpers.checks",
+        description="Run a notebook and report each exercise's self-check.")
+    parser.add_argument("notebook", type=Path, help="the learner's notebook (.ipynb)")
+    parser.add_argument("--against", type=Path,
+                        help="the student copy it came from: report check cells that were deleted")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds allowed per cell (default 120)")
+    args = parser.parse_args(argv)
+    try:
+        import nbclient  # noqa: F401
+        import nbformat
+    except ImportError:
+        print("Checking a notebook needs nbclient and nbformat: pip install nbclient nbformat")
+        return 2
+    if not args.notebook.is_file():
+        print(f"{args.notebook}: no such file. Give the path of the notebook to check.")
+        return 2
+    try:
+        notebook = run_notebook(args.notebook, args.timeout)
+    except (nbformat.reader.NotJSONError, nbformat.ValidationError, ValueError, KeyError) as error:
+        print(f"{args.notebook}: cannot be read as a Jupyter notebook ({type(error).__name__}: "
+              f"{str(error).splitlines()[0] if str(error) else ''}). Save it from Jupyter as .ipynb and try again.")
+        return 2
+    except Exception as error:  # the kernel died or a cell ran past the timeout
+        print(f"{args.notebook}: the notebook stopped running: {type(error).__name__}: "
+              f"{(str(error).strip().splitlines() or [''])[-1]}")
+        return 2
+    rows, problems = exercise_rows(notebook)
+    if args.against is not None:
+        rows = _against(rows, notebook, args.against)
+    print(f"{args.notebook.name}:")
+    for problem in problems:
+        print(problem)
+    if not rows:
+        print("no exercises found: no cell is tagged 'exercise' or 'solution' and no cell calls a check_ function.")
+        return 1
+    print(format_table(rows))
+    failed = sum(not passed for _, passed, _ in rows)
+    print(f"{len(rows) - failed} of {len(rows)} exercise(s) passed.")
+    return 1 if failed or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Project-wide pytest settings: the generated student copies are not nbval's to run.
+
+``notebooks/student/`` holds copies whose exercise cells raise ``NotImplementedError`` on
+purpose; ``tests/test_student_copies.py`` checks them instead.
+"""
+
+collect_ignore_glob = ["notebooks/student/*"]

@@ -1,0 +1,426 @@
+"""The catalogue of known mistakes, shared by the self-checks and the mutation proof.
+
+Each :class:`Mistake` says, in plain words, what went wrong and how to fix it, which
+self-check in ``rnn_helpers.checks`` recognises it, and how to reproduce it:
+
+* ``edits``: replacements in the source of ``rnn_helpers`` that put the mistake into the
+  verified helpers. The mutation proof (``tests/mutations.py``) applies them to a copy of
+  the package and shows the tests and notebooks catch each; the self-check runs its own
+  reference computation with the same edits applied (:func:`helpers_with`) and names the
+  mistake when the learner's result equals that wrong result.
+* ``wrong``: functions that compute what a learner's function with this mistake returns,
+  for the case a self-check is running (``case`` holds the inputs, ``case.expected`` the
+  right answer, in the form the learner's function returns it).
+
+A few mistakes are recognised by what the learner's function does rather than by its
+result (it changed its input, the parts of a split overlap); they have neither, and
+the self-check names them directly. The diagnosis may contain ``{name}``, the parameter
+whose value is wrong.
+"""
+
+import importlib
+import inspect
+import types
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from .optim import clip_by_global_norm, sgd_step
+from .rnn import rnn_backward, rnn_forward
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known mistake: its id, the self-checks that name it, and how to reproduce it."""
+
+    id: str
+    checks: tuple
+    diagnosis: str
+    edits: tuple = ()  # (file in rnn_helpers, old text, new text), each old text found exactly once
+    notebooks: tuple = ()  # notebooks expected to catch the edited helpers (mutation proof)
+    wrong: tuple = ()  # functions case -> what a learner's function with this mistake returns
+
+    def describe(self, name=""):
+        """The diagnosis in plain words, with ``{name}`` filled in."""
+        return self.diagnosis.replace("{name}", name or "this")
+
+
+GRADIENT_NOTEBOOKS = ("03_manual_backprop", "04_bptt_loop")
+
+
+# ----------------------------------------------------------------------------- forward
+
+def _forward(x, params, activation="tanh", *, apply_activation=True, transpose_h_weight=False,
+             carry_hidden=True, bias_at_step_0=True, reset_between_sequences=True):
+    """A per-step forward pass in which each argument can switch one mistake on."""
+    x = np.asarray(x, dtype=float)
+    single = x.ndim == 2
+    batch = x[None] if single else x
+    if not apply_activation:
+        act = lambda pre_activation: pre_activation  # noqa: E731
+    elif activation == "relu":
+        act = lambda pre_activation: np.maximum(0.0, pre_activation)  # noqa: E731
+    else:
+        act = np.tanh
+    h_weight = params["h_weight"].T if transpose_h_weight else params["h_weight"]
+    n_hidden = h_weight.shape[0]
+    hiddens = np.zeros(batch.shape[:2] + (n_hidden,))
+    hidden = np.zeros(n_hidden)
+    for sequence_index, sequence in enumerate(batch):
+        if reset_between_sequences:
+            hidden = np.zeros(n_hidden)
+        for step, x_t in enumerate(sequence):
+            pre_activation = x_t @ params["i_weight"]
+            if carry_hidden:
+                pre_activation = pre_activation + hidden @ h_weight
+            if bias_at_step_0 or step > 0:
+                pre_activation = pre_activation + params["h_bias"][0]
+            hidden = act(pre_activation)
+            hiddens[sequence_index, step] = hidden
+    outputs = hiddens @ params["o_weight"] + params["o_bias"]
+    return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
+
+
+def _forward_with(**mistake):
+    return lambda case: case.adapt(_forward(case.x, case.params, case.activation, **mistake))
+
+
+# ---------------------------------------------------------------------------- backward
+
+def _pre_activation_grads(case):
+    """dL/dz_t for every step, shaped (N, T, H), from a plain tanh BPTT loop."""
+    x = np.asarray(case.x, dtype=float)
+    batch_shape = (1,) + x.shape[:-1] if x.ndim == 2 else x.shape[:-1]
+    hiddens = np.asarray(case.hiddens, dtype=float).reshape(batch_shape + (-1,))
+    output_grad = np.asarray(case.output_grad, dtype=float).reshape(batch_shape + (-1,))
+    grads = np.zeros_like(hiddens)
+    next_hidden_grad = np.zeros_like(hiddens[:, 0])
+    for step in reversed(range(hiddens.shape[1])):
+        hidden_grad = output_grad[:, step] @ case.params["o_weight"].T + next_hidden_grad
+        grads[:, step] = hidden_grad * (1 - hiddens[:, step] ** 2)
+        next_hidden_grad = grads[:, step] @ case.params["h_weight"].T
+    return hiddens, output_grad, grads
+
+
+def _h_weight_last_step_only(case):
+    hiddens, _, pre_grads = _pre_activation_grads(case)
+    return dict(case.expected, h_weight=hiddens[:, -2].T @ pre_grads[:, -1])
+
+
+def _bias_grads_per_sequence(case):
+    _, output_grad, pre_grads = _pre_activation_grads(case)
+    return dict(case.expected, h_bias=pre_grads.sum(axis=1), o_bias=output_grad.sum(axis=1))
+
+
+def _mean_over_batch(case):
+    n_sequences = 1 if np.ndim(case.x) == 2 else np.shape(case.x)[0]
+    return _map_grads(case.expected, lambda grad: grad / n_sequences)
+
+
+def _transposed(case):
+    return _map_grads(case.expected, np.transpose)
+
+
+def _map_grads(grads, function):
+    if isinstance(grads, list):
+        return [_map_grads(layer, function) for layer in grads]
+    return {name: function(grad) for name, grad in grads.items()}
+
+
+# ------------------------------------------------------------------ numerical gradient
+
+def _one_sided_gradient(case, direction):
+    gradient = {}
+    base_loss = case.loss_fn({name: value.copy() for name, value in case.params.items()})
+    for name, value in case.params.items():
+        gradient[name] = np.zeros_like(value, dtype=float)
+        for index in np.ndindex(value.shape):
+            nudged = {key: array.astype(float) for key, array in case.params.items()}
+            nudged[name][index] += direction * case.epsilon
+            gradient[name][index] = direction * (case.loss_fn(nudged) - base_loss) / case.epsilon
+    return gradient
+
+
+# -------------------------------------------------------------------------- clipping
+
+def _clip_per_parameter(case):
+    clipped = {}
+    for name, grad in case.grads.items():
+        norm = np.linalg.norm(grad)
+        clipped[name] = grad * min(1.0, case.max_norm / norm) if norm > 0 else grad
+    return clipped
+
+
+def _clip_always(case):
+    norm = np.sqrt(sum(np.sum(grad**2) for grad in case.grads.values()))
+    return {name: grad * case.max_norm / norm for name, grad in case.grads.items()}
+
+
+def _clip_entries(case):
+    return {name: np.clip(grad, -case.max_norm, case.max_norm) for name, grad in case.grads.items()}
+
+
+# --------------------------------------------------------------------------- scaling
+
+def _scaled_with(scaler, parts, columns):
+    return tuple(scaler.transform(part[columns].to_numpy()) for part in parts)
+
+
+def _scaler_fit_on_all_rows(case):
+    every_row = np.concatenate([part[case.columns].to_numpy() for part in case.parts])
+    return _scaled_with(StandardScaler().fit(every_row), case.parts, case.columns)
+
+
+def _scaler_per_part(case):
+    return tuple(StandardScaler().fit_transform(part[case.columns].to_numpy()) for part in case.parts)
+
+
+def _scaled_every_column(case):
+    columns = list(case.parts[0].columns)
+    return _scaled_with(StandardScaler().fit(case.parts[0][columns].to_numpy()), case.parts, columns)
+
+
+# --------------------------------------------------------------------- training step
+
+def _training_step(case, *, divide_by_size=True, clip=True, sign=-1.0, half=True):
+    outputs, hiddens = rnn_forward(case.x, case.params)
+    errors = outputs - case.y
+    loss = (0.5 if half else 1.0) * float(np.mean(errors**2))
+    grads = rnn_backward(case.x, hiddens, errors / outputs.size if divide_by_size else errors, case.params)
+    if clip:
+        grads = clip_by_global_norm(grads, case.clip_norm)
+    return sgd_step(case.params, grads, -sign * case.lr), loss
+
+
+def _step_with(**mistake):
+    return lambda case: _training_step(case, **mistake)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+MISTAKES = [
+    # Forward pass (01_relu_toy, 02_tanh_forward).
+    Mistake("no_activation", ("check_relu_forward", "check_forward"),
+            "your hidden state skips the activation: h_t = act(x_t @ i_weight + h_{t-1} @ h_weight"
+            " + h_bias), with act = ReLU in the toy and tanh from 02_tanh_forward on.",
+            wrong=(_forward_with(apply_activation=False),)),
+    Mistake("forward_h_weight_transposed", ("check_relu_forward", "check_forward"),
+            "you multiply the previous state by h_weight transposed; the formulation is"
+            " h_{t-1} @ h_weight (row i of h_weight holds what unit i of the previous state sends).",
+            wrong=(_forward_with(transpose_h_weight=True),)),
+    Mistake("hidden_not_carried", ("check_relu_forward", "check_forward"),
+            "your hidden state uses only x_t; it must also add h_{t-1} @ h_weight, the previous"
+            " state carried forward (h_{-1} = 0 at step 0).",
+            wrong=(_forward_with(carry_hidden=False),)),
+    Mistake("bias_skipped_at_step_0", ("check_forward",),
+            "you skip h_bias at step 0; the bias is added at every step, step 0 included.",
+            wrong=(_forward_with(bias_at_step_0=False),)),
+    Mistake("hidden_not_reset", ("check_forward",),
+            "your hidden state is not reset between sequences: every sequence of a batch starts"
+            " from h_{-1} = 0, not from where the previous sequence (or call) ended.",
+            edits=(("rnn.py", "PARAM_NAMES = (", "_carried = {}\nPARAM_NAMES = ("),
+                   ("rnn.py", "hidden = np.zeros((n_sequences, n_hidden))",
+                    "hidden = _carried.get(n_hidden, np.zeros((1, n_hidden)))[-1:] * np.ones((n_sequences, 1))"),
+                   ("rnn.py", '    outputs = hiddens @ params["o_weight"]',
+                    '    _carried[n_hidden] = hidden\n    outputs = hiddens @ params["o_weight"]')),
+            notebooks=("01_relu_toy", "02_tanh_forward"),
+            wrong=(_forward_with(reset_between_sequences=False),)),
+
+    # Numerical gradient (03_manual_backprop).
+    Mistake("forward_difference", ("check_numerical_gradient",),
+            "you use a one-sided difference (L(w + eps) - L(w)) / eps; the central difference"
+            " (L(w + eps) - L(w - eps)) / (2 eps) is far more accurate.",
+            wrong=(lambda case: _one_sided_gradient(case, +1.0), lambda case: _one_sided_gradient(case, -1.0))),
+    Mistake("divides_by_epsilon", ("check_numerical_gradient",),
+            "you divide by eps; the two nudged points are 2 eps apart, so divide by 2 * eps.",
+            wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),)),
+    Mistake("params_modified", ("check_numerical_gradient",),
+            "your function left params changed ({name}): put each entry back after nudging it,"
+            " or nudge a copy."),
+
+    # Backpropagation through time (03_manual_backprop, 04_bptt_loop): the helpers' mutations.
+    Mistake("h_weight_grad_uses_current_hidden", ("check_backward",),
+            "your h_weight gradient at step t uses h_t; it needs the previous state h_{t-1}"
+            " (h_{-1} = 0 at step 0).",
+            edits=(("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape', 'grads["h_weight"] = hiddens.reshape'),),
+            notebooks=GRADIENT_NOTEBOOKS),
+    Mistake("h_bias_grad_skips_step_0", ("check_backward",),
+            "your h_bias gradient leaves out step 0; the bias is added at every step, step 0"
+            " included, so every step's dL/dz_t adds to its gradient.",
+            edits=(("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
+                    'grads["h_bias"] = pre_activation_grads[:, 1:].sum(axis=(0, 1))[np.newaxis]'),),
+            notebooks=GRADIENT_NOTEBOOKS),
+    Mistake("h_bias_grad_scalar_mean", ("check_backward",),
+            "your h_bias gradient is one number (a mean) copied to every unit; each hidden unit"
+            " has its own bias, whose gradient is the sum of its dL/dz_t over steps and sequences.",
+            edits=(("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
+                    'grads["h_bias"] = np.full((1, n_hidden), np.mean(all_steps))'),),
+            notebooks=GRADIENT_NOTEBOOKS),
+    Mistake("tanh_derivative_dropped", ("check_backward",),
+            "you skipped the tanh derivative: multiply dL/dh_t by (1 - h_t**2) to get dL/dz_t"
+            " before using it.",
+            edits=(("rnn.py", "return 1.0 - hidden**2", "return np.ones_like(hidden)"),),
+            notebooks=("02_tanh_forward", *GRADIENT_NOTEBOOKS)),
+    Mistake("next_step_grad_not_carried", ("check_backward",),
+            "the gradient from step t+1 is not carried back: dL/dh_t is the gradient through the"
+            " output y_t PLUS dL/dz_{t+1} @ h_weight.T from the next step.",
+            edits=(("rnn.py", "hidden_grad = output_path_grads[:, step] + next_hidden_grad",
+                    "hidden_grad = output_path_grads[:, step]"),),
+            notebooks=GRADIENT_NOTEBOOKS),
+    Mistake("h_weight_grad_not_summed", ("check_backward",),
+            "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
+            " gradient is the sum over all steps (accumulate with +=, do not assign with =).",
+            edits=(("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps',
+                    'grads["h_weight"] = previous_hiddens[:, 0].T @ pre_activation_grads[:, 0]'),),
+            notebooks=GRADIENT_NOTEBOOKS,
+            wrong=(_h_weight_last_step_only,)),
+    Mistake("bias_grad_not_summed_over_batch", ("check_backward",),
+            "your {name} gradient is not summed over the sequences of the batch: add up every"
+            " sequence's contribution, so that it keeps the shape of {name}.",
+            wrong=(_bias_grads_per_sequence,)),
+    Mistake("grad_mean_over_batch", ("check_backward",),
+            "your {name} gradient is averaged over the sequences of the batch; rnn_backward sums"
+            " them (the loss is a sum, and a mean belongs in the output gradient you are given).",
+            wrong=(_mean_over_batch,)),
+    Mistake("grad_transposed", ("check_backward", "check_stack_backward"),
+            "your {name} gradient is transposed: for z = a @ W the gradient is a.T @ dL/dz, which"
+            " has the shape of W.",
+            wrong=(_transposed,)),
+
+    # Clipping (04_bptt_loop).
+    Mistake("clip_per_parameter", ("check_clip",),
+            "you clip each parameter's gradient by its own norm; clip by the global norm of all"
+            " the gradients together, so that the direction of the whole update is kept.",
+            wrong=(_clip_per_parameter,)),
+    Mistake("clip_always_rescales", ("check_clip",),
+            "you always rescale to max_norm; rescale only when the global norm is above"
+            " max_norm (factor min(1, max_norm / norm)), otherwise return the gradients unchanged.",
+            wrong=(_clip_always,)),
+    Mistake("clip_entries", ("check_clip",),
+            "you clip each entry to [-max_norm, max_norm] (np.clip); that changes the direction."
+            " Multiply every gradient by min(1, max_norm / global norm) instead.",
+            wrong=(_clip_entries,)),
+
+    # Split and scaling (05_weather_data).
+    Mistake("split_overlap", ("check_split",),
+            "your parts overlap: {name}. Each day must be in exactly one part: train = rows"
+            " [0, a), valid = rows [a, b), test = rows [b, end).",
+            edits=(("data.py", "frame.iloc[train_end:valid_end]", "frame.iloc[train_end - 7:valid_end]"),),
+            notebooks=("05_weather_data",)),
+    Mistake("split_drops_rows", ("check_split",),
+            "some days are in no part ({name}); the three parts together must cover every row.",),
+    Mistake("split_not_chronological", ("check_split",),
+            "your parts are not in time order ({name}): train takes the first days, then valid,"
+            " then test, without shuffling, so the model is tested on days after those it saw.",),
+    Mistake("scaler_fit_on_all_rows", ("check_scaling",),
+            "your scaler was fit on all rows (train, valid and test): fit it on the training part"
+            " only and apply those statistics to every part, or the test days leak into training.",
+            edits=(("data.py", "scaler = fit_scaler(parts[0])", "scaler = fit_scaler(frame)"),),
+            notebooks=("05_weather_data",),
+            wrong=(_scaler_fit_on_all_rows,)),
+    Mistake("scaler_fit_per_part", ("check_scaling",),
+            "you fit a separate scaler on each part; fit one on the training part and use it for"
+            " valid and test too, so that the same temperature gets the same scaled value everywhere.",
+            wrong=(_scaler_per_part,)),
+    Mistake("scaled_every_column", ("check_scaling",),
+            "you scaled every column, the target tmax_tomorrow included; scale only the"
+            " predictors tmax, tmin and rain.",
+            wrong=(_scaled_every_column,)),
+
+    # Training loop (06_training_loop).
+    Mistake("schedule_step_plus_one", ("check_schedule",),
+            "your schedule is one step ahead: update 0 must use lr itself, lr * (1 - step / total_steps).",
+            wrong=(lambda case: case.lr * (1 - (case.step + 1) / case.total_steps),)),
+    Mistake("schedule_reaches_zero", ("check_schedule",),
+            "your schedule reaches zero at the last update (step / (total_steps - 1)), which then"
+            " changes nothing; use lr * (1 - step / total_steps), which ends at lr / total_steps.",
+            wrong=(lambda case: case.lr * (1 - case.step / (case.total_steps - 1)),)),
+    Mistake("schedule_rises", ("check_schedule",),
+            "your learning rate rises (lr * step / total_steps); it must start at lr and fall"
+            " linearly: lr * (1 - step / total_steps).",
+            wrong=(lambda case: case.lr * case.step / case.total_steps,)),
+    Mistake("schedule_constant", ("check_schedule",),
+            "your learning rate stays at lr; it must fall linearly: lr * (1 - step / total_steps).",
+            wrong=(lambda case: case.lr,)),
+    Mistake("step_grad_not_divided", ("check_training_step",),
+            "your gradient is not divided by its size: the loss is a mean, so the output gradient"
+            " is (outputs - y) / outputs.size.",
+            wrong=(_step_with(divide_by_size=False),)),
+    Mistake("step_no_clipping", ("check_training_step",),
+            "your training step does not clip: pass the gradients through clipping by the global"
+            " norm (clip_norm) before the update.",
+            wrong=(_step_with(clip=False),)),
+    Mistake("step_adds_gradient", ("check_training_step",),
+            "you add the gradient; a descent step subtracts it: params - lr * grads.",
+            wrong=(_step_with(sign=+1.0),)),
+    Mistake("step_loss_without_half", ("check_training_step",),
+            "your loss is mean((outputs - y)**2); the objective here is 0.5 * mean((outputs - y)**2),"
+            " whose gradient wrt the outputs is (outputs - y) / outputs.size.",
+            wrong=(_step_with(half=False),)),
+    Mistake("step_changes_params", ("check_training_step",),
+            "your training step changed the params it was given ({name}); return new arrays"
+            " (params[name] - lr * grads[name]) and leave the input as it was.",),
+    Mistake("stack_no_grad_to_layer_below", ("check_stack_backward",),
+            "no gradient reaches the layer below: the gradient wrt a layer's input,"
+            " dL/dz @ i_weight.T, is the output gradient of the layer beneath it.",
+            edits=(("stack.py", "grads[index], output_grad = rnn_backward_with_input_grad(",
+                    "grads[index], input_grad = rnn_backward_with_input_grad("),
+                   ("stack.py", "        )\n    return grads",
+                    "        )\n        output_grad = 0 * input_grad\n    return grads")),
+            notebooks=("06_training_loop",)),
+    Mistake("stack_grads_reversed", ("check_stack_backward",),
+            "your list of gradients runs from the top layer down; return it in the order of"
+            " layers (layer 0, the one reading x, first).",
+            wrong=(lambda case: list(case.expected)[::-1],)),
+]
+
+HELPER_MODULES = ("data", "gradcheck", "optim", "rnn", "stack")
+
+BY_ID = {mistake.id: mistake for mistake in MISTAKES}
+if len(BY_ID) != len(MISTAKES):
+    raise RuntimeError("two mistakes share an id")
+
+
+def for_check(check_name):
+    """The mistakes the self-check ``check_name`` recognises, in catalogue order."""
+    return [mistake for mistake in MISTAKES if check_name in mistake.checks]
+
+
+def apply_edits(text, file, edits):
+    """``text`` (the source of ``file``) with the edits for that file applied.
+
+    Raises ValueError when an old text is not found exactly once.
+    """
+    for edited_file, old, new in edits:
+        if edited_file == file:
+            if text.count(old) != 1:
+                raise ValueError(f"mistake edit target not found exactly once in {file}: {old!r}")
+            text = text.replace(old, new)
+    return text
+
+
+def helpers_with(edits):
+    """The helpers' modules, those named by ``edits`` rebuilt from edited source.
+
+    Returns a namespace of every public name of the modules the self-checks use, or
+    ``None`` when an edit no longer applies (its target text changed).
+    """
+    modules = [importlib.import_module(f"rnn_helpers.{name}") for name in HELPER_MODULES]
+    namespace = {name: value for module in modules for name, value in vars(module).items()
+                 if not name.startswith("__")}
+    for module in modules:
+        file = module.__name__.rsplit(".", 1)[1] + ".py"
+        if not any(edited_file == file for edited_file, _, _ in edits):
+            continue
+        try:
+            source = apply_edits(inspect.getsource(module), file, edits)
+        except (OSError, ValueError):
+            return None
+        mutated = types.ModuleType(module.__name__ + "_with_mistake")
+        mutated.__package__ = "rnn_helpers"
+        exec(compile(source, f"<{file} with a known mistake>", "exec"), mutated.__dict__)  # noqa: S102
+        # Only what the edited module defines itself: what it imports stays the real thing.
+        namespace.update({name: value for name, value in vars(mutated).items()
+                          if getattr(value, "__module__", None) == mutated.__name__})
+    return types.SimpleNamespace(**namespace)

@@ -1,0 +1,465 @@
+"""The self-checks: every catalogued mistake is named, correct variants pass, garbage gets a clear message.
+
+The learner functions below are written the way a learner would write them (loops over
+sequences and steps, in place, with pandas), each with a ``mistake`` switch that injects
+one catalogued mistake into otherwise correct code.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnn_helpers import checks
+from rnn_helpers.mistakes import BY_ID, HELPER_MODULES, MISTAKES, apply_edits, for_check, helpers_with
+from rnn_helpers.rnn import rnn_backward, rnn_backward_with_input_grad, rnn_forward
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK_NAMES = [name for name in checks.NOTEBOOK_OF_CHECK]
+
+
+# ------------------------------------------------------------- learner-style functions
+
+def learner_forward(x, params, activation="tanh", mistake=None):
+    x = np.asarray(x)
+    sequences = x if x.ndim == 3 else x[np.newaxis]
+    act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0))
+    n_hidden = params["h_weight"].shape[0]
+    recurrent_weight = params["h_weight"].T if mistake == "forward_h_weight_transposed" else params["h_weight"]
+    all_outputs, all_hiddens = [], []
+    state = np.zeros(n_hidden)
+    for sequence in sequences:
+        if mistake != "hidden_not_reset":
+            state = np.zeros(n_hidden)
+        states = []
+        for t, x_t in enumerate(sequence):
+            recurrent = 0 if mistake == "hidden_not_carried" else state @ recurrent_weight
+            bias = 0 if mistake == "bias_skipped_at_step_0" and t == 0 else params["h_bias"][0]
+            pre_activation = x_t @ params["i_weight"] + recurrent + bias
+            state = pre_activation if mistake == "no_activation" else act(pre_activation)
+            states.append(state)
+        states = np.array(states)
+        all_hiddens.append(states)
+        all_outputs.append(states @ params["o_weight"] + params["o_bias"][0])
+    outputs, hiddens = np.array(all_outputs), np.array(all_hiddens)
+    return (outputs, hiddens) if x.ndim == 3 else (outputs[0], hiddens[0])
+
+
+def learner_relu_forward(x, i_weight, h_weight, o_weight, mistake=None):
+    params = {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, h_weight.shape[0])),
+              "o_weight": o_weight, "o_bias": np.zeros((1, o_weight.shape[1]))}
+    return learner_forward(x, params, "relu", mistake)[0]
+
+
+def learner_numerical_gradient(loss_fn, params, epsilon=1e-6, mistake=None):
+    grads = {}
+    for name, value in params.items():
+        grads[name] = np.zeros(value.shape)
+        for index in np.ndindex(*value.shape):
+            keep = value[index]
+            value[index] = keep + epsilon
+            plus = loss_fn(params)
+            value[index] = keep - epsilon
+            minus = loss_fn(params)
+            if mistake == "forward_difference":
+                value[index] = keep
+                grads[name][index] = (plus - loss_fn(params)) / epsilon
+            elif mistake == "divides_by_epsilon":
+                grads[name][index] = (plus - minus) / epsilon
+            else:
+                grads[name][index] = (plus - minus) / (2 * epsilon)
+            if mistake != "params_modified":
+                value[index] = keep
+    return grads
+
+
+def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float):
+    single = np.ndim(x) == 2
+    x, hiddens, output_grad = (np.asarray(a, dtype=dtype)[np.newaxis] if single else np.asarray(a, dtype=dtype)
+                               for a in (x, hiddens, output_grad))
+    params = {name: value.astype(dtype) for name, value in params.items()}
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    n_sequences, n_steps, n_hidden = hiddens.shape
+    h_bias_per_sequence, o_bias_per_sequence, all_dz = [], [], []
+    for n in range(n_sequences):
+        next_grad = np.zeros(n_hidden, dtype=dtype)
+        h_bias_sum, o_bias_sum = np.zeros(n_hidden, dtype=dtype), np.zeros(output_grad.shape[2], dtype=dtype)
+        for t in reversed(range(n_steps)):
+            dy = output_grad[n, t]
+            grads["o_weight"] += np.outer(hiddens[n, t], dy)
+            o_bias_sum += dy
+            dh = dy @ params["o_weight"].T
+            if mistake != "next_step_grad_not_carried":
+                dh = dh + next_grad
+            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - hiddens[n, t] ** 2)
+            previous = hiddens[n, t - 1] if t > 0 else np.zeros(n_hidden, dtype=dtype)
+            if mistake == "h_weight_grad_uses_current_hidden":
+                previous = hiddens[n, t]
+            if mistake == "h_weight_grad_not_summed":
+                grads["h_weight"] = np.outer(previous, dz)  # = instead of +=
+            else:
+                grads["h_weight"] += np.outer(previous, dz)
+            grads["i_weight"] += np.outer(x[n, t], dz)
+            if not (mistake == "h_bias_grad_skips_step_0" and t == 0):
+                h_bias_sum += dz
+            all_dz.append(dz)
+            next_grad = dz @ params["h_weight"].T
+        h_bias_per_sequence.append(h_bias_sum)
+        o_bias_per_sequence.append(o_bias_sum)
+    grads["h_bias"] = np.sum(h_bias_per_sequence, axis=0, keepdims=True)
+    grads["o_bias"] = np.sum(o_bias_per_sequence, axis=0, keepdims=True)
+    if mistake == "h_bias_grad_scalar_mean":
+        grads["h_bias"] = np.full((1, n_hidden), np.mean(all_dz))
+    if mistake == "bias_grad_not_summed_over_batch":
+        grads["h_bias"], grads["o_bias"] = np.array(h_bias_per_sequence), np.array(o_bias_per_sequence)
+    if mistake == "grad_mean_over_batch":
+        grads = {name: grad / n_sequences for name, grad in grads.items()}
+    if mistake == "grad_transposed":
+        grads["h_weight"] = grads["h_weight"].T
+    return grads
+
+
+def einsum_backward(x, hiddens, output_grad, params):
+    """Vectorised over the batch with einsum, different names, same mathematics."""
+    xs, hs, dys = (np.asarray(a)[None] if np.ndim(x) == 2 else np.asarray(a) for a in (x, hiddens, output_grad))
+    dzs = np.zeros_like(hs)
+    carry = np.zeros_like(hs[:, 0])
+    for step in range(hs.shape[1] - 1, -1, -1):
+        dzs[:, step] = (dys[:, step] @ params["o_weight"].T + carry) * (1 - hs[:, step] ** 2)
+        carry = dzs[:, step] @ params["h_weight"].T
+    h_prev = np.concatenate([np.zeros_like(hs[:, :1]), hs[:, :-1]], axis=1)
+    return {"o_bias": dys.sum((0, 1))[None], "o_weight": np.einsum("nth,nto->ho", hs, dys),
+            "h_bias": dzs.sum((0, 1))[None], "h_weight": np.einsum("nth,ntk->hk", h_prev, dzs),
+            "i_weight": np.einsum("ntf,nth->fh", xs, dzs)}
+
+
+def einsum_forward(x, params):
+    xs = np.asarray(x)[None] if np.ndim(x) == 2 else np.asarray(x)
+    states = np.zeros(xs.shape[:2] + params["h_weight"].shape[:1])
+    state = np.zeros((xs.shape[0], params["h_weight"].shape[0]))
+    for step in range(xs.shape[1]):
+        state = np.tanh(np.einsum("nf,fh->nh", xs[:, step], params["i_weight"])
+                        + np.einsum("nk,kh->nh", state, params["h_weight"]) + params["h_bias"])
+        states[:, step] = state
+    ys = np.einsum("nth,ho->nto", states, params["o_weight"]) + params["o_bias"]
+    return (ys[0], states[0]) if np.ndim(x) == 2 else (ys, states)
+
+
+def float32_forward(x, params):
+    return learner_forward(np.asarray(x, dtype=np.float32),
+                           {name: value.astype(np.float32) for name, value in params.items()})
+
+
+def learner_clip(grads, max_norm, mistake=None):
+    total = sum(float((grad**2).sum()) for grad in grads.values()) ** 0.5
+    if mistake == "clip_per_parameter":
+        return {name: grad * min(1.0, max_norm / np.linalg.norm(grad)) for name, grad in grads.items()}
+    if mistake == "clip_entries":
+        return {name: np.clip(grad, -max_norm, max_norm) for name, grad in grads.items()}
+    factor = max_norm / total if mistake == "clip_always_rescales" else min(1.0, max_norm / total)
+    return {name: grad * factor for name, grad in grads.items()}
+
+
+def learner_split(frame, train_fraction=0.7, valid_fraction=0.15, mistake=None):
+    rows = len(frame)
+    train_end, valid_end = round(rows * train_fraction), round(rows * (train_fraction + valid_fraction))
+    if mistake == "split_not_chronological":
+        frame = frame.sample(frac=1.0, random_state=0)
+    if mistake == "split_overlap":
+        return frame[:train_end + 1], frame[train_end:valid_end], frame[valid_end:]
+    if mistake == "split_drops_rows":
+        return frame[:train_end], frame[train_end + 1:valid_end], frame[valid_end:]
+    return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
+
+
+def learner_scale_parts(train, valid, test, mistake=None):
+    columns = list(train.columns) if mistake == "scaled_every_column" else ["tmax", "tmin", "rain"]
+    fit_on = pd.concat([train, valid, test]) if mistake == "scaler_fit_on_all_rows" else train
+    scaled = []
+    for part in (train, valid, test):
+        source = part if mistake == "scaler_fit_per_part" else fit_on
+        mean, std = source[columns].mean(), source[columns].std(ddof=0)
+        scaled.append(((part[columns] - mean) / std).to_numpy())
+    return scaled
+
+
+def learner_schedule(lr, step, total_steps, mistake=None):
+    if mistake == "schedule_step_plus_one":
+        step += 1
+    if mistake == "schedule_reaches_zero":
+        total_steps -= 1
+    if mistake == "schedule_rises":
+        return lr * step / total_steps
+    if mistake == "schedule_constant":
+        return lr
+    return lr - lr * step / total_steps
+
+
+def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
+    outputs, hiddens = rnn_forward(x, params)
+    error = outputs - y
+    loss = np.mean(error**2) * (1.0 if mistake == "step_loss_without_half" else 0.5)
+    grads = rnn_backward(x, hiddens, error if mistake == "step_grad_not_divided" else error / error.size, params)
+    norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
+    if mistake != "step_no_clipping" and norm > clip_norm:
+        grads = {name: grad * clip_norm / norm for name, grad in grads.items()}
+    if mistake == "step_changes_params":
+        for name in params:
+            params[name] -= lr * grads[name]
+        return params, loss
+    sign = 1.0 if mistake == "step_adds_gradient" else -1.0
+    return {name: params[name] + sign * lr * grads[name] for name in params}, loss
+
+
+def learner_stack_backward(cache, output_grad, layers, mistake=None):
+    grads, grad = [], output_grad
+    for (layer_input, hiddens), params in reversed(list(zip(cache, layers))):
+        layer_grads, input_grad = rnn_backward_with_input_grad(layer_input, hiddens, grad, params)
+        grads.append(layer_grads)
+        grad = np.zeros_like(input_grad) if mistake == "stack_no_grad_to_layer_below" else input_grad
+    if mistake == "grad_transposed":
+        grads[-1]["h_weight"] = grads[-1]["h_weight"].T
+    return grads if mistake == "stack_grads_reversed" else grads[::-1]
+
+
+LEARNERS = {
+    "check_relu_forward": learner_relu_forward, "check_forward": learner_forward,
+    "check_numerical_gradient": learner_numerical_gradient, "check_backward": learner_backward,
+    "check_clip": learner_clip, "check_split": learner_split, "check_scaling": learner_scale_parts,
+    "check_schedule": learner_schedule, "check_training_step": learner_training_step,
+    "check_stack_backward": learner_stack_backward,
+}
+ARITY = {"check_relu_forward": 4, "check_forward": 2, "check_numerical_gradient": None, "check_backward": 4,
+         "check_clip": 2, "check_split": None, "check_scaling": 3, "check_schedule": 3,
+         "check_training_step": 5, "check_stack_backward": 3}
+
+
+def with_mistake(check, mistake_id):
+    """The learner's function for ``check`` with ``mistake_id`` injected, keeping the exercise's signature."""
+    learner = LEARNERS[check]
+    if ARITY[check] is None:  # functions with defaults: keep them
+        if check == "check_split":
+            return lambda frame, train_fraction=0.7, valid_fraction=0.15: learner(
+                frame, train_fraction, valid_fraction, mistake=mistake_id)
+        return lambda loss_fn, params, epsilon=1e-6: learner(loss_fn, params, epsilon, mistake=mistake_id)
+    return lambda *args: learner(*args, mistake=mistake_id)
+
+
+def diagnosis_fragments(mistake):
+    return [fragment for fragment in mistake.diagnosis.split("{name}") if fragment.strip(" .,;:()")]
+
+
+PAIRS = [(mistake.id, check) for mistake in MISTAKES for check in mistake.checks]
+
+
+# ------------------------------------------------------------------------- the catalogue
+
+def test_the_catalogue_covers_every_check_and_the_ten_helper_mutations():
+    assert set(CHECK_NAMES) == {check for mistake in MISTAKES for check in mistake.checks}
+    assert all(callable(getattr(checks, check)) for check in CHECK_NAMES)
+    assert len([mistake for mistake in MISTAKES if mistake.edits]) >= 10
+    for mistake in MISTAKES:
+        assert mistake.diagnosis.strip() and mistake.diagnosis[0].islower(), mistake.id
+        if mistake.edits:
+            assert mistake.notebooks, f"{mistake.id}: say which notebooks catch the edited helpers"
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.edits], ids=lambda m: m.id)
+def test_every_edit_applies_to_the_current_source(mistake):
+    # Both the mutation proof and the diagnosis apply these edits: they must still fit the helpers.
+    for file in {file for file, _, _ in mistake.edits}:
+        assert file[:-3] in HELPER_MODULES
+        text = (ROOT / "rnn_helpers" / file).read_text()
+        assert apply_edits(text, file, mistake.edits) != text
+    assert helpers_with(mistake.edits) is not None
+
+
+def test_the_mutation_proof_injects_exactly_the_catalogued_edits():
+    spec = importlib.util.spec_from_file_location("mutations", ROOT / "tests" / "mutations.py")
+    mutations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutations)
+    assert [edits for _, edits, _ in mutations.MUTATIONS] == [list(m.edits) for m in MISTAKES if m.edits]
+
+
+def edited_helper_as_learner(mistake):
+    """The helper with the mistake's edits applied, in the shape of the check's learner function."""
+    helpers = helpers_with(mistake.edits)
+    check = mistake.checks[0]
+    if check == "check_scaling":  # the edit sits in weather_windows: scale through it, one-day windows
+        def scale_parts(train, valid, test):
+            windows, _ = helpers.weather_windows(pd.concat([train, valid, test]), length=1)
+            return tuple(windows[name][0][:, 0] for name in ("train", "valid", "test"))
+        return scale_parts
+    return {"check_forward": helpers.rnn_forward, "check_backward": helpers.rnn_backward,
+            "check_split": helpers.chronological_split, "check_stack_backward": helpers.stack_backward}[check]
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.edits], ids=lambda m: m.id)
+def test_each_helper_mutation_is_named_by_its_self_check(mistake):
+    """The same edits the mutation proof injects, run through the self-check, get their diagnosis."""
+    with pytest.raises(AssertionError) as raised:
+        getattr(checks, mistake.checks[0])(edited_helper_as_learner(mistake))
+    assert all(fragment in str(raised.value) for fragment in diagnosis_fragments(mistake)), str(raised.value)
+
+
+# ------------------------------------------------------------ one test per known mistake
+
+def test_every_mistake_has_an_injection_test():
+    assert {check for _, check in PAIRS} <= set(LEARNERS)
+
+
+@pytest.mark.parametrize(("mistake_id", "check"), PAIRS, ids=[f"{m}-{c}" for m, c in PAIRS])
+def test_an_injected_mistake_is_named(mistake_id, check, capsys):
+    with pytest.raises(AssertionError) as raised:
+        getattr(checks, check)(with_mistake(check, mistake_id))
+    message = str(raised.value)
+    assert message.startswith(f"{check}: ")
+    assert "Likely mistake: " in message
+    assert all(fragment in message for fragment in diagnosis_fragments(BY_ID[mistake_id])), message
+    others = [m for m in for_check(check) if m.id != mistake_id]
+    assert not any(m.describe("") in message for m in others if "{name}" not in m.diagnosis)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_forward_mistake_names_the_time_step_where_it_starts():
+    with pytest.raises(AssertionError, match=r"wrong hiddens for one sequence .* step t=1, unit"):
+        checks.check_forward(with_mistake("check_forward", "forward_h_weight_transposed"))
+    with pytest.raises(AssertionError, match=r"step t=0 \(sequence 1 of the batch\)"):
+        checks.check_forward(with_mistake("check_forward", "hidden_not_reset"))
+
+
+def test_a_gradient_mistake_names_the_parameter_with_expected_and_got():
+    with pytest.raises(AssertionError) as raised:
+        checks.check_backward(with_mistake("check_backward", "h_bias_grad_skips_step_0"))
+    message = str(raised.value)
+    assert "wrong h_bias gradient for one sequence x of shape (5, 3)" in message
+    assert "expected" in message and "got" in message
+
+
+def test_a_transposed_gradient_of_another_shape_is_named():
+    def transposed_i_weight(x, hiddens, output_grad, params):
+        grads = learner_backward(x, hiddens, output_grad, params)
+        return dict(grads, i_weight=grads["i_weight"].T)
+    with pytest.raises(AssertionError, match=r"(?s)has shape \(4, 3\), expected \(3, 4\)\. It looks transposed\..*"
+                                             r"your i_weight gradient is transposed"):
+        checks.check_backward(transposed_i_weight)
+
+
+def test_an_h_weight_gradient_kept_from_the_last_step_only_is_named():
+    def last_step_only(x, hiddens, output_grad, params):
+        grads = learner_backward(x, hiddens, output_grad, params)
+        hs = np.asarray(hiddens)[None] if np.ndim(x) == 2 else np.asarray(hiddens)
+        dz = einsum_dz(x, hiddens, output_grad, params)
+        return dict(grads, h_weight=hs[:, -2].T @ dz[:, -1])
+    with pytest.raises(AssertionError, match="keeps only one step"):
+        checks.check_backward(last_step_only)
+
+
+def einsum_dz(x, hiddens, output_grad, params):
+    hs, dys = (np.asarray(a)[None] if np.ndim(x) == 2 else np.asarray(a) for a in (hiddens, output_grad))
+    dzs, carry = np.zeros_like(hs), np.zeros_like(hs[:, 0])
+    for step in reversed(range(hs.shape[1])):
+        dzs[:, step] = (dys[:, step] @ params["o_weight"].T + carry) * (1 - hs[:, step] ** 2)
+        carry = dzs[:, step] @ params["h_weight"].T
+    return dzs
+
+
+def test_an_unknown_mistake_points_back_to_the_notebook():
+    def off_by_a_little(x, params):
+        outputs, hiddens = rnn_forward(x, params)
+        return outputs + 0.01, hiddens
+    with pytest.raises(AssertionError, match="(?s)wrong outputs.*No known mistake gives this result.*02_tanh_forward"):
+        checks.check_forward(off_by_a_little)
+
+
+# ----------------------------------------------------------- correct, written differently
+
+CORRECT_VARIANTS = [
+    ("check_relu_forward", learner_relu_forward),
+    ("check_forward", learner_forward),
+    ("check_forward", einsum_forward),
+    ("check_forward", float32_forward),
+    ("check_numerical_gradient", learner_numerical_gradient),
+    ("check_backward", learner_backward),
+    ("check_backward", einsum_backward),
+    ("check_backward", lambda x, hiddens, output_grad, params:
+        learner_backward(x, hiddens, output_grad, params, dtype=np.float32)),
+    ("check_clip", learner_clip),
+    ("check_split", learner_split),
+    ("check_split", lambda frame, a=0.7, b=0.15: (frame.iloc[:round(len(frame) * a)],
+                                                  frame.iloc[round(len(frame) * a):round(len(frame) * (a + b))],
+                                                  frame.iloc[round(len(frame) * (a + b)):])),
+    ("check_scaling", learner_scale_parts),
+    ("check_schedule", learner_schedule),
+    ("check_schedule", lambda lr, step, total_steps: np.float32(lr * (total_steps - step) / total_steps)),
+    ("check_training_step", learner_training_step),
+    ("check_stack_backward", learner_stack_backward),
+]
+
+
+@pytest.mark.parametrize(("check", "function"), CORRECT_VARIANTS,
+                         ids=[f"{check}-{index}" for index, (check, _) in enumerate(CORRECT_VARIANTS)])
+def test_a_correct_function_written_differently_passes(check, function, capsys):
+    getattr(checks, check)(function)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"{check}: correct") and printed.count("\n") == 1
+
+
+# ------------------------------------------------------------------- garbage and errors
+
+def run_check(check, function):
+    with pytest.raises(AssertionError) as raised:
+        getattr(checks, check)(function)
+    error = raised.value
+    # A message of our own, not an exception from deep inside chained to it.
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+    return str(error)
+
+
+def test_a_function_that_raises_gets_its_error_and_line():
+    def my_forward(x, params):
+        hidden = x @ params["h_weight"]  # a shape slip
+        return hidden, hidden
+    message = run_check("check_forward", my_forward)
+    assert message.startswith("check_forward: your function raised ValueError")
+    assert "when called as my_forward(x, params) with x of shape (5, 3)" in message
+    assert 'hidden = x @ params["h_weight"]' in message
+
+
+def test_an_unwritten_stub_says_so():
+    def my_backward(x, hiddens, output_grad, params):
+        raise NotImplementedError("Exercise 1: write my_backward")
+    assert "raised NotImplementedError: Exercise 1: write my_backward" in run_check("check_backward", my_backward)
+
+
+@pytest.mark.parametrize(("check", "function", "expected"), [
+    ("check_forward", lambda x, params: None, "returned None; it must return (outputs, hiddens)"),
+    ("check_backward", lambda *args: None, "Is the `return` line missing?"),
+    ("check_forward", lambda x, params: rnn_forward(x, params)[0], "expected two values (outputs, hiddens)"),
+    ("check_backward", lambda *args: [1, 2], "expected a dict with the keys"),
+    ("check_backward", lambda *args: {"i_weight": 1}, "has no key 'h_weight'"),
+    ("check_backward", lambda *args: dict(rnn_backward(*args), h_bias="zero"),
+     "the h_bias gradient cannot be read as numbers"),
+    ("check_backward", lambda *args: dict(rnn_backward(*args), h_bias=rnn_backward(*args)["h_bias"][0]),
+     "has shape (4,), expected (1, 4)"),
+    ("check_relu_forward", lambda *args: np.full((5, 2), np.nan), "got nan"),
+    ("check_schedule", lambda lr, step, total_steps: [lr, lr], "has shape (2,), expected ()"),
+    ("check_training_step", lambda *args: ({}, 0.0), "has no key 'i_weight'"),
+    ("check_split", lambda frame, *fractions: frame, "expected three DataFrames"),
+    ("check_scaling", lambda *parts: parts[0], "expected three arrays"),
+    ("check_stack_backward", lambda cache, output_grad, layers: {}, "expected a list of 2 gradient dicts"),
+    ("check_clip", 42, "pass your function itself"),
+])
+def test_garbage_gets_a_clear_message(check, function, expected):
+    message = run_check(check, function)
+    assert message.startswith(f"{check}: ") and expected in message, message
+
+
+def test_an_error_inside_a_helper_points_at_the_learners_line():
+    def my_forward(x, params):
+        return rnn_forward(x.T, params)  # a transposed input, rejected by the helper
+    message = run_check("check_forward", my_forward)
+    assert "raised ValueError: x must have shape (T, F) or (N, T, F)" in message
+    assert "(in my_forward, line " in message and "return rnn_forward(x.T, params)" in message

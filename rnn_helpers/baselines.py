@@ -1,7 +1,7 @@
 """What a data scientist tries first: "tomorrow = today" and a linear regression.
 
 Both predict ``tmax_tomorrow`` for the last day of each window, the same target
-days the RNN is scored on. Derived in ``05_full_training``.
+days the RNN is scored on. Derived in ``05_weather_data``.
 """
 
 import numpy as np

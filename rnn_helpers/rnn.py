@@ -60,7 +60,7 @@ def init_params(n_inputs, n_hidden, n_outputs, seed=0):
 
     Notes
     -----
-    Used from ``04_bptt_loop`` on; the scale is explained in ``05_full_training``.
+    Used from ``04_bptt_loop`` on; the initial scale is explained in ``06_training_loop``.
     """
     sizes = {"n_inputs": n_inputs, "n_hidden": n_hidden, "n_outputs": n_outputs}
     for name, size in sizes.items():
@@ -152,7 +152,7 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
 
     Notes
     -----
-    Derived in ``02_tanh_forward``; the batched form in ``05_full_training``.
+    Derived in ``02_tanh_forward``; the batched form in ``05_weather_data``.
     """
     act, _ = get_activation(activation)
     if validate:
@@ -187,7 +187,7 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
 
     Notes
     -----
-    Derived in ``04_bptt_loop``; the input gradient in ``05_full_training``.
+    Derived in ``04_bptt_loop``; the input gradient in ``06_training_loop``.
     """
     _, derivative = get_activation(activation)
     if validate:

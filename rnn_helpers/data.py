@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 PREDICTORS = ["tmax", "tmin", "rain"]
 TARGET = "tmax_tomorrow"
@@ -264,19 +263,56 @@ def chronological_split(frame, train_fraction=0.7, valid_fraction=0.15):
     return frame.iloc[:train_end], frame.iloc[train_end:valid_end], frame.iloc[valid_end:]
 
 
+class Scaler:
+    """Per-column standardisation: ``(values - mean_) / scale_``, and back.
+
+    The arithmetic of scikit-learn's ``StandardScaler`` (population standard deviation;
+    a constant column gets ``scale_`` 1), with its attribute and method names, in a few
+    lines of NumPy: importing scikit-learn would take longer than training on the
+    bundled data.
+    """
+
+    def __init__(self, mean, scale):
+        self.mean_, self.scale_ = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+        self.var_ = self.scale_**2
+        self.n_features_in_ = len(self.mean_)
+
+    @classmethod
+    def fit(cls, values):
+        """Fit on ``values`` (rows, F): the mean and standard deviation of every column."""
+        values = np.asarray(values, dtype=float)
+        mean = values.mean(axis=0)
+        std = np.sqrt(((values - mean) ** 2).mean(axis=0))
+        constant = std <= 10 * np.finfo(float).eps * np.abs(mean)
+        return cls(mean, np.where(constant | (std == 0), 1.0, std))
+
+    def transform(self, values):
+        """Scaled copy of ``values`` (rows, F)."""
+        return (np.asarray(values, dtype=float) - self.mean_) / self.scale_
+
+    def inverse_transform(self, values):
+        """Undo ``transform``: values in their own units again."""
+        return np.asarray(values, dtype=float) * self.scale_ + self.mean_
+
+    def __repr__(self):
+        return f"Scaler(mean_={np.round(self.mean_, 4).tolist()}, scale_={np.round(self.scale_, 4).tolist()})"
+
+
 def fit_scaler(train, columns=PREDICTORS):
-    """Fit a StandardScaler on the training part only (no peeking at later days).
+    """Fit a scaler on the training part only (no peeking at later days).
 
     Returns
     -------
-    sklearn.preprocessing.StandardScaler
-        Fitted on ``train[columns]``; apply it with ``scale(part, scaler, columns)``.
+    Scaler
+        ``mean_`` and ``scale_`` (standard deviation) of every column of ``train[columns]``,
+        as ``sklearn.preprocessing.StandardScaler`` computes them; apply it with
+        ``scale(part, scaler, columns)``.
 
     Notes
     -----
     Derived in ``05_weather_data``.
     """
-    return StandardScaler().fit(train[columns].to_numpy())
+    return Scaler.fit(train[columns].to_numpy())
 
 
 def scale(part, scaler, columns=PREDICTORS):
@@ -340,7 +376,7 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
         ``{"train": (x, y), "valid": (x, y), "test": (x, y)}`` with ``x`` of shape
         (N, T, 3) holding the scaled predictors and ``y`` of shape (N, T, 1) holding
         ``tmax_tomorrow`` in degrees F (unscaled).
-    scaler : StandardScaler
+    scaler : Scaler
         Fitted on the training days only.
 
     Notes

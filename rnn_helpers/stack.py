@@ -75,7 +75,8 @@ def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=Tr
     for index in reversed(range(len(layers))):
         layer_input, hiddens = cache[index]
         grads[index], output_grad = rnn_backward_with_input_grad(
-            layer_input, hiddens, output_grad, layers[index], activation, validate=validate
+            layer_input, hiddens, output_grad, layers[index], activation, validate=validate,
+            input_grad=index > 0,
         )
     return grads
 

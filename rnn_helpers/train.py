@@ -10,6 +10,7 @@ keeps what was learned. Derived in ``06_training_loop``.
 """
 
 import argparse
+import contextlib
 import inspect
 import json
 import math
@@ -133,15 +134,17 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     stop = _StopRequest()
     try:
         # Overflow in a diverging run is reported once per epoch (_stop_if_diverged).
-        with stop, np.errstate(over="ignore", invalid="ignore"):
+        with stop, np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
             for epoch in epoch_range:
+                # Shuffled once per epoch, so that every batch is a contiguous slice.
                 order = shuffle.permutation(len(train_x))
+                shuffled_x, shuffled_y = train_x[order], scaled_y[order]
                 for start in batch_starts:
-                    batch = order[start:start + batch_size]
+                    batch_x, batch_y = shuffled_x[start:start + batch_size], shuffled_y[start:start + batch_size]
                     step_lr = linear_schedule(lr, steps_done, total_steps) if schedule == "linear" else lr
                     # The data was checked once above; skip the per-batch checks.
-                    outputs, cache = stack_forward(train_x[batch], result.layers, activation, validate=False)
-                    output_grad = (outputs - scaled_y[batch]) / outputs.size
+                    outputs, cache = stack_forward(batch_x, result.layers, activation, validate=False)
+                    output_grad = (outputs - batch_y) / outputs.size
                     grads = stack_backward(cache, output_grad, result.layers, activation, validate=False)
                     grads = clip_by_global_norm(grads, clip_norm)
                     adam.lr = step_lr
@@ -177,6 +180,21 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     if restore_best:
         result.layers = best_layers
     return result
+
+
+def one_blas_thread():
+    """A context in which BLAS (behind NumPy's ``@``) uses one thread, when threadpoolctl is installed.
+
+    Training multiplies small matrices, thousands of times: extra BLAS threads only
+    add start-up and waiting (and, on a busy machine, compete with the loop for the
+    cores), which made training about twice as slow on two cores. The numbers are
+    the same either way.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _score_into(result, train_x, train_y, valid_x, valid_y):
@@ -308,6 +326,11 @@ def run(args, log=None):
 
 def _run(args, log=None):
     """``run``, also returning the TrainResult and the windows (for the plot)."""
+    with one_blas_thread():
+        return _run_with(args, log)
+
+
+def _run_with(args, log):
     from .baselines import baseline_scores
     from .data import load_weather, weather_windows
 

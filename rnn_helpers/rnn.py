@@ -152,7 +152,7 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
 
     Notes
     -----
-    Derived in ``02_tanh_forward``; the batched form in ``05_weather_data``.
+    Derived in ``02_tanh_forward``; the batched form in ``06_training_loop``.
     """
     act, _ = get_activation(activation)
     if validate:

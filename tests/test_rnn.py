@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from conftest import STEP, random_problem
 
 from rnn_helpers import (
     GRADIENT_TOLERANCE,
@@ -90,7 +90,7 @@ def test_rnn_backward_matches_central_differences(activation, n_inputs, n_hidden
     outputs, hiddens = rnn_forward(x, params, activation)
     grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params, activation)
     assert {name: g.shape for name, g in grads.items()} == {name: p.shape for name, p in params.items()}
-    errors = check_gradients(loss_of(x, y, activation), params, grads)
+    errors = check_gradients(loss_of(x, y, activation), params, grads, epsilon=STEP)
     assert max(errors.values()) < GRADIENT_TOLERANCE, errors
 
 
@@ -99,7 +99,7 @@ def test_every_sequence_length_from_1_to_10(steps):
     params, x, y = random_problem(2, 3, 2, steps, batch=2, seed=steps)
     outputs, hiddens = rnn_forward(x, params)
     grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(loss_of(x, y, "tanh"), params, grads)
+    errors = check_gradients(loss_of(x, y, "tanh"), params, grads, epsilon=STEP)
     assert max(errors.values()) < GRADIENT_TOLERANCE, errors
 
 
@@ -107,7 +107,7 @@ def test_input_gradient_matches_central_differences():
     params, x, y = random_problem(3, 4, 2, steps=5, batch=2)
     outputs, hiddens = rnn_forward(x, params)
     _, input_grad = rnn_backward_with_input_grad(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad})
+    errors = check_gradients(lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad}, epsilon=STEP)
     assert errors["x"] < GRADIENT_TOLERANCE
 
 
@@ -154,7 +154,7 @@ def test_the_gradient_check_has_margin_and_catches_a_small_error():
     params, x, y = random_problem(3, 4, 2, steps=6, batch=3, seed=11)
     outputs, hiddens = rnn_forward(x, params)
     grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(loss_of(x, y, "tanh"), params, grads)
+    errors = check_gradients(loss_of(x, y, "tanh"), params, grads, epsilon=STEP)
     assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
     slightly_off = {**grads, "h_weight": grads["h_weight"] * 1.001}
-    assert check_gradients(loss_of(x, y, "tanh"), params, slightly_off)["h_weight"] > 100 * GRADIENT_TOLERANCE
+    assert check_gradients(loss_of(x, y, "tanh"), params, slightly_off, epsilon=STEP)["h_weight"] > 100 * GRADIENT_TOLERANCE

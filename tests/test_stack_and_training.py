@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from conftest import STEP, random_problem
 
 from rnn_helpers import (
     GRADIENT_TOLERANCE,
@@ -27,7 +27,7 @@ def test_stack_backward_matches_central_differences(activation, hidden_sizes, ba
     layers = init_stack(2, hidden_sizes, 2, seed=3)
     outputs, cache = stack_forward(x, layers, activation)
     grads = stack_backward(cache, mse_grad(y, outputs), layers, activation)
-    errors = check_gradients(lambda ls: half_sse(y, stack_forward(x, ls, activation)[0]), layers, grads)
+    errors = check_gradients(lambda ls: half_sse(y, stack_forward(x, ls, activation)[0]), layers, grads, epsilon=STEP)
     assert len(errors) == 5 * len(hidden_sizes)
     assert max(errors.values()) < GRADIENT_TOLERANCE, errors
 

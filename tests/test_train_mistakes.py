@@ -3,6 +3,7 @@ shuffling, no clipping, and a gradient not divided by the batch size; plus resto
 
 import numpy as np
 import pytest
+from conftest import STEP
 
 import rnn_helpers.train as training
 from rnn_helpers import GRADIENT_TOLERANCE, check_gradients, init_stack, load_weather, stack_forward, weather_windows
@@ -77,7 +78,7 @@ def test_the_gradient_train_uses_is_that_of_half_the_mean_squared_error_of_scale
     def objective(layers):  # written out here, independently of train()
         return 0.5 * np.mean((stack_forward(x, layers)[0] - scaled_y) ** 2)
 
-    errors = check_gradients(objective, init_stack(3, hidden_sizes, 1, seed=2), per_step(seen, len(hidden_sizes))[0])
+    errors = check_gradients(objective, init_stack(3, hidden_sizes, 1, seed=2), per_step(seen, len(hidden_sizes))[0], epsilon=STEP)
     assert max(errors.values()) < GRADIENT_TOLERANCE, errors
 
 

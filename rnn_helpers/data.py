@@ -282,9 +282,12 @@ class Scaler:
         """Fit on ``values`` (rows, F): the mean and standard deviation of every column."""
         values = np.asarray(values, dtype=float)
         mean = values.mean(axis=0)
-        std = np.sqrt(((values - mean) ** 2).mean(axis=0))
-        constant = std <= 10 * np.finfo(float).eps * np.abs(mean)
-        return cls(mean, np.where(constant | (std == 0), 1.0, std))
+        variance = ((values - mean) ** 2).mean(axis=0)
+        # A column that is constant up to rounding keeps its values' spread: scale 1.
+        eps, rows = np.finfo(float).eps, len(values)
+        constant = (variance <= rows * eps * variance + (rows * mean * eps) ** 2) | (
+            np.sqrt(variance) < 10 * eps)
+        return cls(mean, np.where(constant, 1.0, np.sqrt(variance)))
 
     def transform(self, values):
         """Scaled copy of ``values`` (rows, F)."""

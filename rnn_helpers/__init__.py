@@ -16,7 +16,7 @@ from .data import (
     scale,
     weather_windows,
 )
-from .gradcheck import check_gradients, numerical_gradient, relative_error
+from .gradcheck import EPSILON, GRADIENT_TOLERANCE, check_gradients, numerical_gradient, relative_error
 from .losses import half_sse, mse, mse_grad
 from .optim import Adam, clip_by_global_norm, linear_schedule, sgd_step
 from .rnn import (
@@ -30,7 +30,7 @@ from .rnn import (
 from .stack import init_stack, stack_backward, stack_forward
 
 __all__ = [
-    "PARAM_NAMES", "PREDICTORS", "TARGET", "Adam", "baseline_scores", "check_gradients",
+    "EPSILON", "GRADIENT_TOLERANCE", "PARAM_NAMES", "PREDICTORS", "TARGET", "Adam", "baseline_scores", "check_gradients",
     "chronological_split", "clip_by_global_norm", "fit_scaler", "fit_window_regression", "get_activation",
     "half_sse", "init_params", "init_stack", "linear_schedule", "load_weather", "make_windows", "mse",
     "mse_grad", "numerical_gradient", "persistence_forecast", "relative_error",

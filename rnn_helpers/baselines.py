@@ -1,12 +1,10 @@
 """What a data scientist tries first: "tomorrow = today" and a linear regression.
 
 Both predict ``tmax_tomorrow`` for the last day of each window, the same target
-days the RNN is scored on. Derived in ``05_full_training``.
+days the RNN is scored on. Derived in ``05_weather_data``.
 """
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
-
 from .data import PREDICTORS
 
 
@@ -26,8 +24,22 @@ def persistence_forecast(x, scaler):
     return today[:, PREDICTORS.index("tmax")]
 
 
+class WindowRegression:
+    """A fitted linear model: ``predict(flat) = flat @ coef_ + intercept_``."""
+
+    def __init__(self, coef, intercept):
+        self.coef_, self.intercept_ = coef, intercept
+
+    def predict(self, flat):
+        """Predictions for ``flat`` of shape (N, T * F), one per row."""
+        return np.asarray(flat, dtype=float) @ self.coef_ + self.intercept_
+
+
 def fit_window_regression(x, y):
     """Least-squares linear regression from every feature of a window to its last target.
+
+    Centre the features and the target, then solve least squares for the weights (as
+    ``sklearn.linear_model.LinearRegression`` does); the intercept puts the means back.
 
     Parameters
     ----------
@@ -36,10 +48,13 @@ def fit_window_regression(x, y):
 
     Returns
     -------
-    sklearn.linear_model.LinearRegression
-        Predict with ``model.predict(x.reshape(len(x), -1))``.
+    WindowRegression
+        ``coef_`` (T * F,), ``intercept_``; predict with ``model.predict(x.reshape(len(x), -1))``.
     """
-    return LinearRegression().fit(x.reshape(len(x), -1), y[:, -1, 0])
+    flat, target = x.reshape(len(x), -1), y[:, -1, 0]
+    flat_mean, target_mean = flat.mean(axis=0), target.mean()
+    coef = np.linalg.lstsq(flat - flat_mean, target - target_mean, rcond=None)[0]
+    return WindowRegression(coef, float(target_mean - flat_mean @ coef))
 
 
 def baseline_scores(windows, scaler):

@@ -68,30 +68,49 @@ def linear_schedule(lr, step, total_steps):
 class Adam:
     """Adam (Kingma & Ba, 2015) for a dict of arrays, or a list of such dicts.
 
-    ``step(params, grads)`` returns new parameters and keeps the running moments.
-    All parameters are updated as one flat vector: the same arithmetic as one update
-    per array, in a handful of NumPy calls (mini-batch training is call-bound).
+    ``step(params, grads)`` returns new parameters and keeps the running moments,
+    matched to the parameters by layer and name (the order of a dict's keys does not
+    matter). All parameters are updated as one flat vector: the same arithmetic as one
+    update per array, in a handful of NumPy calls (mini-batch training is call-bound).
     ``lr`` may be changed between steps (a learning-rate schedule).
+
+    Notes
+    -----
+    Derived in ``06_training_loop``.
     """
 
     def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.first_moment = self.second_moment = None
         self.steps = 0
+        self._slices = None  # (layer, name) -> (start, stop) in the flat moment vectors
 
-    def step(self, params, grads):
-        """Return the parameters after one Adam update (same structure as ``params``)."""
+    def step(self, params, grads, *, validate=True):
+        """Return the parameters after one Adam update (same structure as ``params``).
+
+        ``validate=False`` skips checking that ``grads`` fits ``params`` and the
+        parameters of earlier steps (for a training loop that builds both itself).
+        """
         layers, grad_layers = _as_list(params), _as_list(grads)
-        if len(layers) != len(grad_layers):
-            raise ValueError(f"params has {len(layers)} layer(s) but grads has {len(grad_layers)}.")
-        for layer, layer_grads in zip(layers, grad_layers):
-            _check_matching(layer, layer_grads)
-        flat_grad = np.concatenate([layer_grads[name].ravel()
-                                    for layer, layer_grads in zip(layers, grad_layers) for name in layer])
-        if self.first_moment is None:
-            self.first_moment, self.second_moment = np.zeros_like(flat_grad), np.zeros_like(flat_grad)
-        if flat_grad.shape != self.first_moment.shape:
-            raise ValueError("This Adam was used for parameters of a different size; create a new one.")
+        if validate:
+            if len(layers) != len(grad_layers):
+                raise ValueError(f"params has {len(layers)} layer(s) but grads has {len(grad_layers)}.")
+            for layer, layer_grads in zip(layers, grad_layers):
+                _check_matching(layer, layer_grads)
+        if self._slices is None:
+            self._slices, offset = {}, 0
+            for index, layer in enumerate(layers):
+                for name, value in layer.items():
+                    self._slices[index, name] = (offset, offset + np.size(value))
+                    offset += np.size(value)
+            self.first_moment, self.second_moment = np.zeros(offset), np.zeros(offset)
+        elif validate:
+            sizes = {(index, name): np.size(value) for index, layer in enumerate(layers)
+                     for name, value in layer.items()}
+            if sizes != {key: stop - start for key, (start, stop) in self._slices.items()}:
+                raise ValueError("This Adam was used for parameters of a different size or with other "
+                                 "names; create a new one.")
+        flat_grad = np.concatenate([grad_layers[index][name].ravel() for index, name in self._slices])
         self.steps += 1
         self.first_moment = self.beta1 * self.first_moment + (1 - self.beta1) * flat_grad
         self.second_moment = self.beta2 * self.second_moment + (1 - self.beta2) * flat_grad**2
@@ -99,12 +118,12 @@ class Adam:
         second = self.second_moment / (1 - self.beta2**self.steps)
         flat_step = self.lr * first / (np.sqrt(second) + self.eps)
 
-        updated, offset = [], 0
-        for layer in layers:
+        updated = []
+        for index, layer in enumerate(layers):
             new_layer = {}
             for name, value in layer.items():
-                new_layer[name] = value - flat_step[offset:offset + value.size].reshape(value.shape)
-                offset += value.size
+                start, stop = self._slices[index, name]
+                new_layer[name] = value - flat_step[start:stop].reshape(value.shape)
             updated.append(new_layer)
         return updated if isinstance(params, list) else updated[0]
 

@@ -60,7 +60,7 @@ def init_params(n_inputs, n_hidden, n_outputs, seed=0):
 
     Notes
     -----
-    Used from ``04_bptt_loop`` on; the scale is explained in ``05_full_training``.
+    Used from ``04_bptt_loop`` on; the initial scale is explained in ``06_training_loop``.
     """
     sizes = {"n_inputs": n_inputs, "n_hidden": n_hidden, "n_outputs": n_outputs}
     for name, size in sizes.items():
@@ -152,42 +152,50 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
 
     Notes
     -----
-    Derived in ``02_tanh_forward``; the batched form in ``05_full_training``.
+    Derived in ``02_tanh_forward``; the batched form in ``06_training_loop``.
     """
     act, _ = get_activation(activation)
     if validate:
         batch, single = _as_batch(x, check_params(params)[0])
     else:
         batch, single = _batch_view(x)
-    n_sequences, n_steps, _ = batch.shape
-    n_hidden = params["h_weight"].shape[0]
+    n_sequences, n_steps, n_inputs = batch.shape
+    h_weight = params["h_weight"]
+    n_hidden = h_weight.shape[0]
 
-    # The input and bias terms do not depend on the past: compute all steps at once.
-    input_terms = batch @ params["i_weight"] + params["h_bias"]
+    # The input and bias terms do not depend on the past: compute all steps at once
+    # (one matrix product over every step of every sequence, as the output layer below).
+    input_terms = (batch.reshape(-1, n_inputs) @ params["i_weight"] + params["h_bias"]).reshape(
+        n_sequences, n_steps, n_hidden)
     hiddens = np.empty((n_sequences, n_steps, n_hidden))
     hidden = np.zeros((n_sequences, n_hidden))
     for step in range(n_steps):
-        hidden = act(input_terms[:, step] + hidden @ params["h_weight"])
+        hidden = act(input_terms[:, step] + hidden @ h_weight)
         hiddens[:, step] = hidden
+    hiddens = hiddens.reshape(-1, n_hidden)
     outputs = hiddens @ params["o_weight"] + params["o_bias"]
+    hiddens = hiddens.reshape(n_sequences, n_steps, n_hidden)
+    outputs = outputs.reshape(n_sequences, n_steps, -1)
     return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
 
 
-def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="tanh", *, validate=True):
+def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="tanh", *, validate=True,
+                                 input_grad=True):
     """Backpropagation through time that also returns the gradient wrt the inputs.
 
-    Takes the arguments of ``rnn_backward``; ``validate=False`` skips the shape checks.
+    Takes the arguments of ``rnn_backward``; ``validate=False`` skips the shape checks;
+    ``input_grad=False`` skips the input gradient (the bottom layer of a stack needs none).
 
     Returns
     -------
     grads : dict
         Same keys and shapes as ``params``.
-    input_grad : ndarray, same shape as ``x``
+    input_grad : ndarray, same shape as ``x`` (None with ``input_grad=False``)
         What a layer below needs to continue the backward pass (stacked layers).
 
     Notes
     -----
-    Derived in ``04_bptt_loop``; the input gradient in ``05_full_training``.
+    Derived in ``04_bptt_loop``; the input gradient in ``06_training_loop``.
     """
     _, derivative = get_activation(activation)
     if validate:
@@ -210,16 +218,18 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
         "o_weight": hiddens.reshape(-1, n_hidden).T @ output_grad.reshape(-1, n_outputs),
         "o_bias": output_grad.sum(axis=(0, 1))[np.newaxis],
     }
-    output_path_grads = output_grad @ params["o_weight"].T  # dL/dh_t through y_t
+    # dL/dh_t through y_t, for every step at once.
+    output_path_grads = (output_grad.reshape(-1, n_outputs) @ params["o_weight"].T).reshape(hiddens.shape)
     derivatives = derivative(hiddens)
     pre_activation_grads = np.empty_like(hiddens)
     next_hidden_grad = np.zeros((n_sequences, n_hidden))  # dL/dh_t arriving from step t+1
+    h_weight_transposed = params["h_weight"].T
     for step in reversed(range(n_steps)):
         # h_t feeds two places: the output y_t and the next hidden state h_{t+1}.
         hidden_grad = output_path_grads[:, step] + next_hidden_grad
         pre_activation_grad = hidden_grad * derivatives[:, step]
         pre_activation_grads[:, step] = pre_activation_grad
-        next_hidden_grad = pre_activation_grad @ params["h_weight"].T
+        next_hidden_grad = pre_activation_grad @ h_weight_transposed
 
     # Every weight acts at every step: its gradient sums over all steps (and windows).
     # h_weight multiplies the previous state h_{t-1} (h_{-1} = 0 at step 0).
@@ -228,9 +238,11 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
     grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps
     grads["i_weight"] = batch.reshape(-1, batch.shape[2]).T @ all_steps
     grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)
-    input_grad = pre_activation_grads @ params["i_weight"].T
     grads = {name: grads[name] for name in PARAM_NAMES}
-    return grads, (input_grad[0] if single else input_grad)
+    if not input_grad:
+        return grads, None
+    x_grad = (all_steps @ params["i_weight"].T).reshape(batch.shape)
+    return grads, (x_grad[0] if single else x_grad)
 
 
 def _check_backward_shapes(batch_shape, single, hiddens, output_grad, n_hidden, n_outputs):
@@ -271,5 +283,5 @@ def rnn_backward(x, hiddens, output_grad, params, activation="tanh"):
     -----
     Derived step by step in ``03_manual_backprop`` and as a loop in ``04_bptt_loop``.
     """
-    grads, _ = rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation)
+    grads, _ = rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation, input_grad=False)
     return grads

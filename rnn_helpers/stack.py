@@ -5,7 +5,7 @@ A stack is a list of parameter dicts (one per layer, from ``init_params``). Laye
 the stack's outputs are the top layer's outputs. Backward, the gradient wrt each
 layer's input sequence is the output gradient of the layer below.
 
-Derived in ``05_full_training`` (exercise: a two-layer stack).
+Derived in ``06_training_loop`` (the input gradient; exercise: a two-layer stack).
 """
 
 from .rnn import check_params, init_params, rnn_backward_with_input_grad, rnn_forward
@@ -66,11 +66,17 @@ def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=Tr
     list of dict
         One gradient dict per layer, same order, keys and shapes as ``layers``.
     """
+    if len(cache) != len(layers):
+        raise ValueError(
+            f"The cache holds {len(cache)} layer(s) but the stack has {len(layers)}. Pass the cache "
+            "that stack_forward returned for these same layers."
+        )
     grads = [None] * len(layers)
     for index in reversed(range(len(layers))):
         layer_input, hiddens = cache[index]
         grads[index], output_grad = rnn_backward_with_input_grad(
-            layer_input, hiddens, output_grad, layers[index], activation, validate=validate
+            layer_input, hiddens, output_grad, layers[index], activation, validate=validate,
+            input_grad=index > 0,
         )
     return grads
 

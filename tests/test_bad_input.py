@@ -96,3 +96,110 @@ def test_backward_with_the_wrong_output_gradient_shape():
 def test_mse_of_mismatched_shapes():
     with pytest.raises(ValueError, match="must match element for element"):
         mse(np.zeros(3), np.zeros((3, 1)))
+
+
+# The learner's own weather file: a target must be the next calendar day's tmax, or not exist.
+
+HEADER = "date,tmax,tmin,rain\n"
+
+
+def days(*dates, tmax=50):
+    return "".join(f"{date},{tmax + index},{40 + index},0\n" for index, date in enumerate(dates))
+
+
+def test_a_missing_day_is_refused_naming_the_gap(tmp_path):
+    path = write(tmp_path, HEADER + days("2020-01-01", "2020-01-02", "2020-03-01", "2020-03-02"))
+    with pytest.raises(ValueError, match=r"no row for the 58 day\(s\) between 2020-01-02 \(line 3\) and "
+                                         r"2020-03-01 \(line 4\).*add the missing days"):
+        load_weather(path)
+
+
+def test_a_repeated_date_is_refused(tmp_path):
+    path = write(tmp_path, HEADER + days("2020-01-01", "2020-01-02", "2020-01-02", "2020-01-03"))
+    with pytest.raises(ValueError, match=r"2020-01-02 appears twice .*lines 3 and 4.*one row per day"):
+        load_weather(path)
+
+
+def test_a_blank_date_is_refused(tmp_path):
+    path = write(tmp_path, HEADER + "2020-01-01,50,40,0\n,51,41,0\n2020-01-02,52,42,0\n")
+    with pytest.raises(ValueError, match=r"Line 3 of .*weather.csv' has no date.*YYYY-MM-DD"):
+        load_weather(path)
+
+
+@pytest.mark.parametrize("first, bad", [("1", "'1'"), ("03/01/2020", "'03/01/2020'"), ("01.03.2020", "'01.03.2020'"),
+                                        ("2020-02-30", "'2020-02-30'"), ("March 1", "'March 1'")])
+def test_dates_that_are_not_year_month_day_are_refused(tmp_path, first, bad):
+    path = write(tmp_path, HEADER + f"{first},50,40,0\n2020-03-02,51,41,0\n")
+    with pytest.raises(ValueError, match=rf"Line 2 of .* has the date {bad}, which is not a year-month-day date"):
+        load_weather(path)
+
+
+def test_mixed_date_formats_name_the_first_odd_one(tmp_path):
+    path = write(tmp_path, HEADER + "2020-03-01,50,40,0\n2020-03-02,51,41,0\n03/03/2020,52,42,0\n")
+    with pytest.raises(ValueError, match=r"Line 4 .*'03/03/2020'.*\(1 such row"):
+        load_weather(path)
+
+
+@pytest.mark.parametrize("row, count", [("2020-01-02,51,41,0,7", 5), ("2020-01-02,51,41", 3)])
+def test_a_row_with_a_field_too_many_or_too_few_is_refused(tmp_path, row, count):
+    path = write(tmp_path, HEADER + f"2020-01-01,50,40,0\n{row}\n2020-01-03,52,42,0\n")
+    with pytest.raises(ValueError, match=rf"Line 3 of .* has {count} fields but the header has 4"):
+        load_weather(path)
+
+
+def test_rows_in_any_order_are_sorted_and_tomorrow_is_the_next_day(tmp_path):
+    path = write(tmp_path, HEADER + "2020-01-03,53,40,0\n2020-01-01,51,40,0\n2020-01-02,52,40,0\n")
+    frame = load_weather(path)
+    assert frame["tmax_tomorrow"].tolist() == [52.0, 53.0]
+    assert [str(day.date()) for day in frame.index] == ["2020-01-01", "2020-01-02"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("date,tmax,tmin,rain\n2020-01-01,50,40,0\n2020-01-02,51,41,0\n".encode("utf-16"), "UTF-16"),
+    ("date,tmax,tmin,rain,station\n2020-01-01,50,40,0,Montréal\n".encode("latin-1"),
+     r"not UTF-8 text: line 2 .*b'\\xe9'.*iconv"),
+    (b"PK\x03\x04" + bytes(60), r"zipped spreadsheet \(.xlsx or .ods\), not CSV text.*CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(60), r"Excel .xls workbook"),
+    (b"date;tmax;tmin;rain\n2020-01-01;50;40;0,1\n", r"separates its fields with semicolons.*commas"),
+    (b"date\ttmax\ttmin\train\n2020-01-01\t50\t40\t0\n", r"separates its fields with tabs"),
+])
+def test_files_that_are_not_utf8_comma_separated_text(tmp_path, content, message):
+    path = tmp_path / "weather.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"weather.csv.*{message}"):
+        load_weather(path)
+
+
+def test_utf8_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "weather.csv"
+    path.write_bytes(("\ufeff" + HEADER + days("2020-01-01", "2020-01-02")).encode("utf-8"))
+    assert load_weather(path)["tmax_tomorrow"].tolist() == [51.0]
+
+
+def test_a_column_blank_on_every_row_is_named(tmp_path):
+    path = write(tmp_path, HEADER + "2020-01-01,50,40,\n2020-01-02,51,41,\n")
+    with pytest.raises(ValueError, match=r"\['rain'\] of .* are blank on every row"):
+        load_weather(path)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "Infinity"])
+def test_infinite_values_are_refused(tmp_path, value):
+    path = write(tmp_path, HEADER + f"2020-01-01,50,40,0\n2020-01-02,{value},41,0\n")
+    with pytest.raises(ValueError, match=rf"'tmax' .* 1 infinite value\(s\), the first '{value}' on 2020-01-02 \(line 3\)"):
+        load_weather(path)
+
+
+def test_a_single_day_has_no_tomorrow(tmp_path):
+    with pytest.raises(ValueError, match="one day and no tomorrow"):
+        load_weather(write(tmp_path, HEADER + days("2020-01-01")))
+
+
+def test_too_few_days_for_the_windows_says_how_many_are_needed(tmp_path):
+    dates = [f"2020-01-{day:02d}" for day in range(1, 32)]
+    frame = load_weather(write(tmp_path, HEADER + days(*dates)))
+    with pytest.raises(ValueError, match=r"The test part has 4 days, fewer than the window length 7: 7-day "
+                                         r"windows need at least 45 days of data, and there are 30. Use a window "
+                                         r"of at most 4 days"):
+        weather_windows(frame, length=7)
+    windows, _ = weather_windows(frame, length=4)  # the advice works
+    assert len(windows["test"][0]) == 1

@@ -113,3 +113,28 @@ def test_weather_windows_fit_the_scaler_on_the_training_days_only():
     train, _, _ = chronological_split(frame)
     _, scaler = weather_windows(frame)
     np.testing.assert_allclose(scaler.mean_, train[["tmax", "tmin", "rain"]].mean().to_numpy())
+
+
+def test_the_scaler_and_the_window_regression_give_scikit_learns_numbers():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from rnn_helpers import fit_window_regression
+
+    frame = load_weather()
+    train = chronological_split(frame)[0]
+    ours, theirs = fit_scaler(train), StandardScaler().fit(train[["tmax", "tmin", "rain"]].to_numpy())
+    np.testing.assert_array_equal(ours.mean_, theirs.mean_)
+    np.testing.assert_array_equal(ours.scale_, theirs.scale_)
+    values = frame[["tmax", "tmin", "rain"]].to_numpy()
+    np.testing.assert_array_equal(ours.transform(values), theirs.transform(values))
+    np.testing.assert_allclose(ours.inverse_transform(ours.transform(values)), values, rtol=1e-13)
+    constant = np.column_stack([np.full(5, 3.0), np.arange(5.0)])
+    np.testing.assert_array_equal(type(ours).fit(constant).scale_, StandardScaler().fit(constant).scale_)
+
+    windows, _ = weather_windows(frame)
+    (x, y), test_x = windows["train"], windows["test"][0].reshape(len(windows["test"][0]), -1)
+    regression = fit_window_regression(x, y)
+    reference = LinearRegression().fit(x.reshape(len(x), -1), y[:, -1, 0])
+    np.testing.assert_allclose(regression.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(regression.predict(test_x), reference.predict(test_x), rtol=1e-12)

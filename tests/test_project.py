@@ -21,4 +21,6 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     listed = {package_name(line.split("- ", 1)[1]) for line in lines if re.match(r"^\s+- [A-Za-z]", line)}
     listed -= {"python", "pip", "pip:"}
     assert listed == needed, f"only in environment.yml: {listed - needed}; only in pyproject.toml: {needed - listed}"
-    assert any("-e .." in line or "-e ." in line for line in lines), "environment.yml must pip-install the project"
+    # conda runs pip from the folder of environment.yml, the project root: "-e ." is the project.
+    pip_lines = [line.strip() for line in lines if line.strip().startswith("- -e")]
+    assert pip_lines == ["- -e ."], f"environment.yml must pip-install the project with '-e .', found {pip_lines}"

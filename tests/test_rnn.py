@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from conftest import STEP, random_problem
 
 from rnn_helpers import (
+    GRADIENT_TOLERANCE,
     check_gradients,
     half_sse,
     init_params,
@@ -15,8 +16,6 @@ from rnn_helpers import (
     rnn_forward,
     sgd_step,
 )
-
-GRADIENT_TOLERANCE = 1e-7
 
 
 def test_relu_toy_reproduces_the_seed(toy_params):
@@ -91,8 +90,8 @@ def test_rnn_backward_matches_central_differences(activation, n_inputs, n_hidden
     outputs, hiddens = rnn_forward(x, params, activation)
     grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params, activation)
     assert {name: g.shape for name, g in grads.items()} == {name: p.shape for name, p in params.items()}
-    errors = check_gradients(loss_of(x, y, activation), params, grads)
-    assert max(errors.values()) < GRADIENT_TOLERANCE, errors
+    errors = check_gradients(loss_of(x, y, activation), params, grads, epsilon=STEP)
+    assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
 
 
 @pytest.mark.parametrize("steps", range(1, 11))
@@ -100,16 +99,16 @@ def test_every_sequence_length_from_1_to_10(steps):
     params, x, y = random_problem(2, 3, 2, steps, batch=2, seed=steps)
     outputs, hiddens = rnn_forward(x, params)
     grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(loss_of(x, y, "tanh"), params, grads)
-    assert max(errors.values()) < GRADIENT_TOLERANCE, errors
+    errors = check_gradients(loss_of(x, y, "tanh"), params, grads, epsilon=STEP)
+    assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
 
 
 def test_input_gradient_matches_central_differences():
     params, x, y = random_problem(3, 4, 2, steps=5, batch=2)
     outputs, hiddens = rnn_forward(x, params)
     _, input_grad = rnn_backward_with_input_grad(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad})
-    assert errors["x"] < GRADIENT_TOLERANCE
+    errors = check_gradients(lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad}, epsilon=STEP)
+    assert errors["x"] < GRADIENT_TOLERANCE / 10
 
 
 def test_batch_gradient_is_the_sum_over_its_windows():
@@ -148,3 +147,14 @@ def test_mse_and_its_gradient_match_the_seed():
     assert mse(actual, predicted) == pytest.approx((16 + 324 + 144) / 3)
     np.testing.assert_array_equal(mse_grad(actual, predicted), [4.0, 18.0, 12.0])
     assert half_sse(actual, predicted) == pytest.approx(0.5 * (16 + 324 + 144))
+
+
+def test_the_gradient_check_has_margin_and_catches_a_small_error():
+    """With the default step, a right gradient sits far below the tolerance; one 0.1% off is far above it."""
+    params, x, y = random_problem(3, 4, 2, steps=6, batch=3, seed=11)
+    outputs, hiddens = rnn_forward(x, params)
+    grads = rnn_backward(x, hiddens, mse_grad(y, outputs), params)
+    errors = check_gradients(loss_of(x, y, "tanh"), params, grads, epsilon=STEP)
+    assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
+    slightly_off = {**grads, "h_weight": grads["h_weight"] * 1.001}
+    assert check_gradients(loss_of(x, y, "tanh"), params, slightly_off, epsilon=STEP)["h_weight"] > 100 * GRADIENT_TOLERANCE

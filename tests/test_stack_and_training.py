@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from conftest import STEP, random_problem
 
 from rnn_helpers import (
+    GRADIENT_TOLERANCE,
     Adam,
     check_gradients,
     half_sse,
@@ -26,9 +27,9 @@ def test_stack_backward_matches_central_differences(activation, hidden_sizes, ba
     layers = init_stack(2, hidden_sizes, 2, seed=3)
     outputs, cache = stack_forward(x, layers, activation)
     grads = stack_backward(cache, mse_grad(y, outputs), layers, activation)
-    errors = check_gradients(lambda ls: half_sse(y, stack_forward(x, ls, activation)[0]), layers, grads)
+    errors = check_gradients(lambda ls: half_sse(y, stack_forward(x, ls, activation)[0]), layers, grads, epsilon=STEP)
     assert len(errors) == 5 * len(hidden_sizes)
-    assert max(errors.values()) < 1e-7, errors
+    assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
 
 
 def test_each_layer_reads_the_output_sequence_of_the_layer_below():
@@ -94,7 +95,7 @@ def test_training_lowers_the_validation_loss_and_keeps_a_history(windows):
     (train_x, train_y), (valid_x, valid_y) = windows[0]["train"], windows[0]["valid"]
     result = train(train_x, train_y, valid_x, valid_y, epochs=5)
     assert len(result.history["train"]) == len(result.history["valid"]) == 5
-    untrained = train(train_x, train_y, valid_x, valid_y, epochs=1, lr=1e-9, restore_best=False)
+    untrained = train(train_x, train_y, valid_x, valid_y, epochs=1, lr=1e-9)
     assert result.score(valid_x, valid_y) < untrained.score(valid_x, valid_y) / 2
     assert result.history["valid"][result.best_epoch] == min(result.history["valid"])
 
@@ -106,8 +107,11 @@ def test_training_is_reproducible_for_a_seed(windows):
 
 
 def test_sgd_and_a_two_layer_stack_train_too(windows):
-    result = train(*windows[0]["train"], *windows[0]["valid"], hidden_sizes=(6, 6), optimizer="sgd", lr=0.05, epochs=5)
-    assert result.history["valid"][-1] < result.history["valid"][0]
+    (train_x, train_y), (valid_x, valid_y) = windows[0]["train"], windows[0]["valid"]
+    result = train(train_x, train_y, valid_x, valid_y, hidden_sizes=(6, 6), optimizer="sgd", lr=0.05, epochs=5)
+    assert np.all(np.diff(result.history["valid"]) < 0)  # better after every epoch
+    # Well below predicting the mean of the validation days (which scores their variance).
+    assert result.history["valid"][-1] < 0.6 * valid_y[:, -1, 0].var()
 
 
 @pytest.mark.parametrize("hidden_sizes", [(8,), (4, 4)])

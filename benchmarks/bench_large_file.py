@@ -1,0 +1,126 @@
+"""The command line on a 13,500-day file, side by side with the per-window loop.
+
+    uv run python benchmarks/bench_large_file.py            # updates its section of benchmarks/RESULTS.md
+    uv run python benchmarks/bench_large_file.py --quick    # one round, print only
+
+The file is built here, in a temporary folder (it is not part of the project): 13,500
+consecutive days, the size of the course dataset the series started from, made by
+repeating the bundled 2012-2015 Seattle observations on consecutive dates from
+1979-01-01 (four whole years, so the seasons stay in step).
+
+Timed, alternately, ``--rounds`` times:
+
+(a) ``python -m rnn_helpers.train --data FILE --json`` with its defaults, as a whole
+    process: interpreter start-up, imports, loading the file, 20 epochs, scoring and
+    baselines;
+(b) the per-window loop of ``bench_training.py`` (one window at a time) on the same
+    windows, for ``--loop-epochs`` epochs, extrapolated linearly to its 250 epochs:
+    every epoch does exactly the same work, so 250 epochs take 250 / n times as long.
+
+Reported: the median of each and the ratio (a) / (b), in wall-clock and CPU time.
+"""
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnn_helpers import load_weather, weather_windows
+from rnn_helpers.data import bundled_data_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_training import seed_style_training  # noqa: E402
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+MARKER = "## The command line on a 13,500-day file"
+DAYS, LOOP_EPOCHS = 13_500, 250
+
+
+def build_file(path, days=DAYS):
+    """Write ``days`` consecutive days of the bundled observations, repeated, to ``path``."""
+    bundled = pd.read_csv(bundled_data_path(), index_col=0)[["tmax", "tmin", "rain"]]
+    repeats = -(-days // len(bundled))
+    frame = pd.concat([bundled] * repeats).iloc[:days]
+    frame.index = pd.date_range("1979-01-01", periods=days, freq="D").strftime("%Y-%m-%d")
+    frame.index.name = "date"
+    frame.to_csv(path)
+
+
+def time_cli(path):
+    """Wall and CPU seconds of the command line with its defaults, as a whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rnn_helpers.train", "--data", str(path), "--json"],
+                   check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def time_loop(windows, epochs):
+    """Wall and CPU seconds of ``epochs`` epochs of the per-window loop."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    seed_style_training(*windows["train"], epochs=epochs)
+    return time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurements of each (default: 3)")
+    parser.add_argument("--loop-epochs", type=int, default=2,
+                        help="per-window epochs timed per round, extrapolated to 250 (default: 2)")
+    parser.add_argument("--quick", action="store_true", help="one round, print without writing RESULTS.md")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "weather_13500_days.csv"
+        build_file(path)
+        frame = load_weather(path, verbose=False)
+        windows, _ = weather_windows(frame)
+        load_before = os.getloadavg()[0]
+        cli, loop = [], []
+        for _ in range(rounds):
+            cli.append(time_cli(path))
+            wall, cpu = time_loop(windows, args.loop_epochs)
+            loop.append((wall * LOOP_EPOCHS / args.loop_epochs, cpu * LOOP_EPOCHS / args.loop_epochs))
+        load_after = os.getloadavg()[0]
+
+    cli_wall, cli_cpu = (statistics.median(run[i] for run in cli) for i in (0, 1))
+    loop_wall, loop_cpu = (statistics.median(run[i] for run in loop) for i in (0, 1))
+    lines = [
+        MARKER, "",
+        f"Data: {DAYS:,} consecutive days ({len(frame):,} rows with a tomorrow; 7-day windows: train "
+        f"{len(windows['train'][0]):,}, valid {len(windows['valid'][0]):,}, test {len(windows['test'][0]):,}), "
+        "built by `bench_large_file.py` from the bundled observations repeated on consecutive dates.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average {load_before:.1f} before and "
+        f"{load_after:.1f} after (a shared machine: both are slowed alike, so compare the ratio); "
+        f"Python {platform.python_version()}, NumPy {np.__version__}.", "",
+        f"Medians of {rounds} alternating round(s). The per-window loop was timed for {args.loop_epochs} "
+        f"epoch(s) per round and extrapolated linearly to {LOOP_EPOCHS} (each epoch does the same work).", "",
+        "| | wall s | CPU s |", "|---|---:|---:|",
+        f"| `python -m rnn_helpers.train --data FILE --json` (defaults, whole process) | {cli_wall:.1f} | {cli_cpu:.1f} |",
+        f"| per-window loop, {LOOP_EPOCHS} epochs (extrapolated) | {loop_wall:.0f} | {loop_cpu:.0f} |",
+        f"| ratio | 1/{loop_wall / cli_wall:.0f} | 1/{loop_cpu / cli_cpu:.0f} |", "",
+        "Every round: command line " + ", ".join(f"{wall:.1f}" for wall, _ in cli) + " s; per-window loop "
+        + ", ".join(f"{wall:.0f}" for wall, _ in loop) + " s (wall).",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.quick:
+        existing = RESULTS.read_text() if RESULTS.exists() else ""
+        head = existing.split(MARKER)[0].rstrip("\n")
+        RESULTS.write_text((head + "\n\n" if head else "") + text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""pytest plugin for the notebooks, loaded by ``-p notebook_guard`` (see pyproject.toml).
+
+Figures guarded. nbval re-runs every notebook and compares each cell's text outputs
+with the stored ones, but it ignores images, so a broken plot (a wrong axis, a missing
+line, an empty figure) would pass. After nbval has run a cell, this plugin compares
+every PNG the cell drew with the PNG stored at the same place, using matplotlib's own
+``matplotlib.testing.compare.compare_images``, and fails the cell when the RMS
+difference (0-255 grey levels over all pixels) exceeds ``FIGURE_RMS_TOLERANCE``, or when
+the number or the size of the figures changed. The message names the cell, the RMS
+difference, and a folder holding the stored, the fresh and the difference image.
+Cells whose output nbval does not check (``# NBVAL_IGNORE_OUTPUT``, ``--nbval-lax``) are
+not compared either.
+
+The tolerance: the same matplotlib draws the same pixels (RMS 0 on every stored
+figure); a figure drawn by another matplotlib release can differ slightly in its text
+(RMS measured at most 1.4 across the series, matplotlib 3.9.0 against the locked
+release), while removing one line from a plot gives an RMS of 5 or more
+(``tests/test_figures.py`` plants such a change and proves the check fails on it).
+
+It also lists, at the end of the session, how long each notebook took to run all its
+cells in the browser (``tests/test_browser.py`` records it).
+"""
+
+import base64
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+
+FIGURE_RMS_TOLERANCE = 3.0
+
+
+class FigureMismatch(AssertionError):
+    """A freshly drawn figure differs from the stored one."""
+
+
+def stored_pngs(outputs):
+    return [output["data"]["image/png"] for output in outputs
+            if "image/png" in (output.get("data") or {})]
+
+
+def png_bytes(data):
+    return base64.b64decode(data) if isinstance(data, str) else bytes(data)
+
+
+def png_size(data):
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def compare_pngs(stored, fresh, tolerance=FIGURE_RMS_TOLERANCE, keep_dir=None):
+    """RMS difference of two PNGs (bytes or base64), or None when within ``tolerance``.
+
+    Raises FigureMismatch when the sizes differ. With ``keep_dir``, the two images and
+    matplotlib's difference image are written there.
+    """
+    from matplotlib.testing.compare import compare_images
+
+    stored, fresh = png_bytes(stored), png_bytes(fresh)
+    if stored == fresh:
+        return None
+    stored_size, fresh_size = png_size(stored), png_size(fresh)
+    if stored_size != fresh_size:
+        raise FigureMismatch(f"the figure is {fresh_size[0]}x{fresh_size[1]} pixels, "
+                             f"the stored one {stored_size[0]}x{stored_size[1]}")
+    folder = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="figure-compare-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "stored.png").write_bytes(stored)
+    (folder / "fresh.png").write_bytes(fresh)
+    result = compare_images(str(folder / "stored.png"), str(folder / "fresh.png"), tol=tolerance,
+                            in_decorator=True)
+    return None if result is None else float(result["rms"])
+
+
+def is_nbval_cell(item):
+    return type(item).__name__ == "IPyNbCell" and hasattr(item, "test_outputs")
+
+
+def check_figures(item):
+    options = getattr(item, "options", {}) or {}
+    if not options.get("check", True) or item.cell.get("execution_count") is None:
+        return
+    stored, fresh = stored_pngs(item.cell.get("outputs", [])), stored_pngs(item.test_outputs or [])
+    where = f"cell {item.cell_num}"
+    if len(stored) != len(fresh):
+        raise FigureMismatch(f"{where} drew {len(fresh)} figure(s); the notebook stores {len(stored)}")
+    for number, (old, new) in enumerate(zip(stored, fresh), start=1):
+        keep = Path(tempfile.mkdtemp(prefix=f"figure-cell{item.cell_num}-"))
+        try:
+            rms = compare_pngs(old, new, keep_dir=keep)
+        except FigureMismatch as mismatch:
+            raise FigureMismatch(f"{where}, figure {number}: {mismatch}") from None
+        if rms is not None:
+            raise FigureMismatch(
+                f"{where}, figure {number}: RMS difference {rms:.2f} from the stored figure "
+                f"(tolerance {FIGURE_RMS_TOLERANCE}); stored, fresh and difference images in {keep}")
+        for leftover in keep.iterdir():
+            leftover.unlink()
+        keep.rmdir()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    if is_nbval_cell(item):
+        check_figures(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, FigureMismatch) and is_nbval_cell(item):
+        report.longrepr = f"{item.path.name}: the figures differ from the stored ones: {call.excinfo.value}"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    rows = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        seconds = dict(getattr(report, "user_properties", [])).get("browser_run_all_seconds")
+        if seconds is not None and report.when == "call":
+            rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), seconds))
+    if rows:
+        terminalreporter.section("Run All in JupyterLab (Chromium), seconds per notebook")
+        for name, seconds in sorted(rows):
+            terminalreporter.write_line(f"{name:<32} {seconds:6.1f}")

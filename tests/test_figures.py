@@ -13,7 +13,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from notebook_guard import FIGURE_RMS_TOLERANCE, FigureMismatch, compare_pngs  # noqa: E402
+from notebook_guard import FIGURE_RMS_TOLERANCE, FigureMismatch, compare_pngs, why_not_comparable  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS.parent / "scripts"))
@@ -59,6 +59,17 @@ def test_a_removed_line_fails_with_its_rms_difference(tmp_path):
 def test_a_resized_figure_fails():
     with pytest.raises(FigureMismatch, match="pixels"):
         compare_pngs(draw(), draw(size=(6, 3)))
+
+
+def test_figures_from_another_matplotlib_release_are_not_compared():
+    from PIL import Image, PngImagePlugin
+
+    tag = PngImagePlugin.PngInfo()
+    tag.add_text("Software", "Matplotlib version3.9.0, https://matplotlib.org/")
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(draw())).save(buffer, format="png", pnginfo=tag)
+    assert why_not_comparable(draw(), draw()) is None
+    assert "3.9.0" in why_not_comparable(buffer.getvalue(), draw())
 
 
 def test_nbval_fails_a_notebook_whose_plot_lost_a_line_and_passes_the_stored_one(tmp_path):

@@ -25,16 +25,31 @@ session ends with a note saying how many figures were not compared and why.
 
 It also lists, at the end of the session, how long each notebook took to run all its
 cells in the browser (``tests/test_browser.py`` records it).
+
+The whole suite in parallel. A bare ``pytest`` (no file or folder named, no ``-n``)
+runs on ``-n auto --dist loadfile`` (pytest-xdist): one worker per core, each file (and
+so each notebook, whose cells share one kernel) kept whole on one worker. Naming files,
+``--pdb``, or ``-n 0`` runs in one process as usual.
 """
 
 import base64
 import io
+import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
 FIGURE_RMS_TOLERANCE = 3.0
+
+
+def pytest_load_initial_conftests(early_config, parser, args):  # noqa: ARG001 (hook signature)
+    known = early_config.known_args_namespace
+    whole_suite = not known.file_or_dir and not getattr(known, "usepdb", False)
+    if (whole_suite and early_config.pluginmanager.has_plugin("xdist")
+            and getattr(known, "numprocesses", None) is None and "PYTEST_XDIST_WORKER" not in os.environ
+            and not getattr(known, "collectonly", False)):
+        args[:0] = ["--numprocesses=auto", "--dist=loadfile"]
 
 
 class FigureMismatch(AssertionError):

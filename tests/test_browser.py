@@ -185,7 +185,10 @@ def write_explorer_notebook(path):
 
 @pytest.fixture(scope="module")
 def chromium_executable():
-    pytest.importorskip("playwright", reason="playwright is not installed: uv sync --extra test")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("playwright is not installed (it is in the project's `test` extra: uv sync).")
     found = find_chromium()
     if found is None:
         skip_or_fail(f"No Chromium found, so the notebooks were not checked in a browser. {INSTALL_HINT}")

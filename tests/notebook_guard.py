@@ -13,8 +13,9 @@ not compared either.
 
 The tolerance: the same matplotlib draws the same pixels (RMS 0 on every stored
 figure), while removing one line from a plot gives an RMS difference well above
-``FIGURE_RMS_TOLERANCE`` (``tests/test_figures.py`` plants such a change and proves the
-check fails on it). Another matplotlib release lays text out differently (RMS 21 on
+``FIGURE_RMS_TOLERANCE``: 4.3 for the thin grey zero line of the tanh plot in
+``02_tanh_forward``, 13.2 for its derivative curve (``tests/test_figures.py`` plants such
+a change and proves the check fails on it). Another matplotlib release lays text out differently (RMS 21 on
 the unrolled-network diagram and figures one pixel taller, matplotlib 3.9.0 against
 3.11.2), and so may a matplotlib built on the system's FreeType. Figures are therefore
 compared only where they are drawn exactly as the stored ones were: by the matplotlib
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-FIGURE_RMS_TOLERANCE = 3.0
+FIGURE_RMS_TOLERANCE = 1.0
 
 
 def pytest_load_initial_conftests(early_config, parser, args):  # noqa: ARG001 (hook signature)
@@ -124,7 +125,8 @@ def check_figures(item):
     if not options.get("check", True) or item.cell.get("execution_count") is None:
         return
     stored, fresh = stored_pngs(item.cell.get("outputs", [])), stored_pngs(item.test_outputs or [])
-    where = f"cell {item.cell_num}"
+    index = next((number for number, cell in enumerate(item.parent.nb.cells) if cell is item.cell), None)
+    where = f"cell {index} (nbval's Cell {item.cell_num})"
     if len(stored) != len(fresh):
         raise FigureMismatch(f"{where} drew {len(fresh)} figure(s); the notebook stores {len(stored)}")
     for number, (old, new) in enumerate(zip(stored, fresh), start=1):
@@ -132,7 +134,7 @@ def check_figures(item):
         if reason is not None:
             item.user_properties.append(("figure_not_compared", reason))
             continue
-        keep = Path(tempfile.mkdtemp(prefix=f"figure-cell{item.cell_num}-"))
+        keep = Path(tempfile.mkdtemp(prefix=f"figure-{item.path.stem}-cell{index}-"))
         try:
             rms = compare_pngs(old, new, keep_dir=keep)
         except FigureMismatch as mismatch:

@@ -74,15 +74,16 @@ def test_figures_from_another_matplotlib_release_are_not_compared():
 
 def test_nbval_fails_a_notebook_whose_plot_lost_a_line_and_passes_the_stored_one(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("A plot of two temperatures."),
         nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),
         nbformat.v4.new_code_cell(PLOT_CELL),
     ])
     nbformat.write(notebook, tmp_path / "faithful.ipynb")
     stored = execute(tmp_path / "faithful.ipynb")
-    assert "image/png" in stored.cells[1].outputs[0].data
+    assert "image/png" in stored.cells[2].outputs[0].data
     nbformat.write(stored, tmp_path / "faithful.ipynb")
     planted = nbformat.from_dict(stored)
-    planted.cells[1].source = "\n".join(line for line in PLOT_CELL.splitlines() if "tmin" not in line)
+    planted.cells[2].source = "\n".join(line for line in PLOT_CELL.splitlines() if "tmin" not in line)
     nbformat.write(planted, tmp_path / "planted.ipynb")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
 
@@ -93,5 +94,5 @@ def test_nbval_fails_a_notebook_whose_plot_lost_a_line_and_passes_the_stored_one
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])))
     assert "3 passed, 1 failed" in run.stdout.replace("1 failed, 3 passed", "3 passed, 1 failed"), run.stdout
-    assert "planted.ipynb: the figures differ from the stored ones: cell 1, figure 1: RMS difference" \
+    assert "planted.ipynb: the figures differ from the stored ones: cell 2 (nbval's Cell 1), figure 1: RMS difference" \
         in run.stdout, run.stdout

@@ -50,6 +50,7 @@ CHROMIUM_PLACES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/
                    "/Applications/Chromium.app/Contents/MacOS/Chromium",
                    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
 RUN_ALL_TIMEOUT_S = 300
+VIEWPORT = {"width": 1280, "height": 900}
 HEADING_SHARE_MAX = 0.4       # of the rendered markdown blocks of a notebook (the series: 0.26-0.33)
 HEADING_LENGTH_MAX = 90       # characters: longer "headings" are sentences stored with a '#'
 
@@ -139,14 +140,15 @@ class JupyterLab:
                 time.sleep(0.25)
         raise RuntimeError(f"jupyter lab did not answer /api/status within {timeout} s; log: {self.log_path}")
 
-    def url(self, notebook, workspace):
-        """The address of ``notebook``: a path under NOTEBOOKS (served from its copy) or under root_dir."""
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/lab/workspaces/test?reset&token={self.token}"
+
+    def served_path(self, notebook):
+        """The path JupyterLab knows ``notebook`` by: one under NOTEBOOKS is served from its copy."""
         notebook = Path(notebook)
         if notebook.is_relative_to(NOTEBOOKS):
             notebook = self.root_dir / "notebooks" / notebook.relative_to(NOTEBOOKS)
-        relative = notebook.relative_to(self.root_dir).as_posix()
-        return (f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{relative}"
-                f"?reset&token={self.token}")
+        return notebook.relative_to(self.root_dir).as_posix()
 
     def stop(self):
         if self.process.poll() is None:
@@ -231,25 +233,41 @@ def screenshot_dir(config, tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def lab_page(browser, lab):
+    """One JupyterLab page for the module; each test opens its notebook in it."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(60_000)
+    page.goto(lab.url())
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+    page.wait_for_selector(".jp-LabShell")
+    yield page
+    page.close()
+
+
 @pytest.fixture
-def notebook_page(browser, lab):
-    """Open notebooks in new pages of the browser; close them afterwards."""
-    pages = []
+def notebook_page(lab_page, lab):
+    """Open a notebook in JupyterLab (as a double click in the file browser does); close it after."""
 
     def open_notebook(path):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        pages.append(page)
-        page.set_default_timeout(60_000)
-        page.goto(lab.url(path, workspace=f"w{secrets.token_hex(4)}"))
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.content"
-                               " && window.jupyterapp.shell.currentWidget.context.isReady")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-        return page
+        served = lab.served_path(path)
+        lab_page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open',"
+                          " {path, factory: 'Notebook'})", served)
+        lab_page.wait_for_function(
+            """path => { const panel = window.jupyterapp.shell.currentWidget;
+                return panel && panel.context && panel.context.path === path && panel.context.isReady
+                    && panel.content && document.querySelector('.jp-NotebookPanel .jp-Notebook .jp-Cell'); }""",
+            arg=served)
+        return lab_page
 
     yield open_notebook
-    for page in pages:
-        page.close()
+    lab_page.set_viewport_size(VIEWPORT)
+    # Shut the notebook's kernel down and close it without saving.
+    lab_page.evaluate("""async () => {
+        for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
+            if (widget.sessionContext) await widget.sessionContext.shutdown();
+            widget.dispose();
+        } }""")
 
 
 @pytest.fixture
@@ -279,7 +297,7 @@ def full_page_screenshot(page, target):
     height = page.evaluate("""() => {
         const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
         return scroller ? scroller.scrollHeight : document.body.scrollHeight; }""")
-    page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 16000)})
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 200, 16000)})
     page.wait_for_timeout(500)
     page.screenshot(path=str(target), full_page=True)
 

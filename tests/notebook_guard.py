@@ -1,0 +1,182 @@
+"""pytest plugin for the notebooks, loaded by ``-p notebook_guard`` (see pyproject.toml).
+
+Figures guarded. nbval re-runs every notebook and compares each cell's text outputs
+with the stored ones, but it ignores images, so a broken plot (a wrong axis, a missing
+line, an empty figure) would pass. After nbval has run a cell, this plugin compares
+every PNG the cell drew with the PNG stored at the same place, using matplotlib's own
+``matplotlib.testing.compare.compare_images``, and fails the cell when the RMS
+difference (0-255 grey levels over all pixels) exceeds ``FIGURE_RMS_TOLERANCE``, or when
+the number or the size of the figures changed. The message names the cell, the RMS
+difference, and a folder holding the stored, the fresh and the difference image.
+Cells whose output nbval does not check (``# NBVAL_IGNORE_OUTPUT``, ``--nbval-lax``) are
+not compared either.
+
+The tolerance: the same matplotlib draws the same pixels (RMS 0 on every stored
+figure), while removing one line from a plot gives an RMS difference well above
+``FIGURE_RMS_TOLERANCE``: 4.3 for the thin grey zero line of the tanh plot in
+``02_tanh_forward``, 13.2 for its derivative curve (``tests/test_figures.py`` plants such
+a change and proves the check fails on it). Another matplotlib release lays text out differently (RMS 21 on
+the unrolled-network diagram and figures one pixel taller, matplotlib 3.9.0 against
+3.11.2), and so may a matplotlib built on the system's FreeType. Figures are therefore
+compared only where they are drawn exactly as the stored ones were: by the matplotlib
+release named in the stored PNG (its "Software" tag), with the FreeType that
+matplotlib's own wheels bundle, which is what ``uv.lock`` installs. Elsewhere (the
+lowest-versions check in CI, a conda environment) nbval still checks the text and the
+session ends with a note saying how many figures were not compared and why.
+
+It also lists, at the end of the session, how long each notebook took to run all its
+cells in the browser (``tests/test_browser.py`` records it).
+
+The whole suite in parallel. A bare ``pytest`` (no file or folder named, no ``-n``)
+runs on ``-n auto --dist loadfile`` (pytest-xdist): one worker per core, each file (and
+so each notebook, whose cells share one kernel) kept whole on one worker. Naming files,
+``--pdb``, or ``-n 0`` runs in one process as usual.
+"""
+
+import base64
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+FIGURE_RMS_TOLERANCE = 1.0
+
+
+def pytest_load_initial_conftests(early_config, parser, args):  # noqa: ARG001 (hook signature)
+    known = early_config.known_args_namespace
+    whole_suite = not known.file_or_dir and not getattr(known, "usepdb", False)
+    if (whole_suite and early_config.pluginmanager.has_plugin("xdist")
+            and getattr(known, "numprocesses", None) is None and "PYTEST_XDIST_WORKER" not in os.environ
+            and not getattr(known, "collectonly", False)):
+        args[:0] = ["--numprocesses=auto", "--dist=loadfile"]
+
+
+class FigureMismatch(AssertionError):
+    """A freshly drawn figure differs from the stored one."""
+
+
+def stored_pngs(outputs):
+    return [output["data"]["image/png"] for output in outputs
+            if "image/png" in (output.get("data") or {})]
+
+
+def png_bytes(data):
+    return base64.b64decode(data) if isinstance(data, str) else bytes(data)
+
+
+def png_size(data):
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def compare_pngs(stored, fresh, tolerance=FIGURE_RMS_TOLERANCE, keep_dir=None):
+    """RMS difference of two PNGs (bytes or base64), or None when within ``tolerance``.
+
+    Raises FigureMismatch when the sizes differ. With ``keep_dir``, the two images and
+    matplotlib's difference image are written there.
+    """
+    from matplotlib.testing.compare import compare_images
+
+    stored, fresh = png_bytes(stored), png_bytes(fresh)
+    if stored == fresh:
+        return None
+    stored_size, fresh_size = png_size(stored), png_size(fresh)
+    if stored_size != fresh_size:
+        raise FigureMismatch(f"the figure is {fresh_size[0]}x{fresh_size[1]} pixels, "
+                             f"the stored one {stored_size[0]}x{stored_size[1]}")
+    folder = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="figure-compare-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "stored.png").write_bytes(stored)
+    (folder / "fresh.png").write_bytes(fresh)
+    result = compare_images(str(folder / "stored.png"), str(folder / "fresh.png"), tol=tolerance,
+                            in_decorator=True)
+    return None if result is None else float(result["rms"])
+
+
+def drawn_by(png):
+    """The "Software" tag matplotlib writes into a PNG, e.g. 'Matplotlib version3.11.2, ...'."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png_bytes(png))) as image:
+        return (getattr(image, "text", None) or image.info).get("Software", "unknown software")
+
+
+def why_not_comparable(stored, fresh):
+    """None when ``fresh`` was drawn exactly as ``stored`` was; else the reason it was not."""
+    from matplotlib import ft2font
+
+    if drawn_by(stored) != drawn_by(fresh):
+        return f"drawn by {drawn_by(fresh)!r}, stored from {drawn_by(stored)!r}"
+    if getattr(ft2font, "__freetype_build_type__", "local") != "local":
+        return "this matplotlib uses the system's FreeType, not the one its wheels bundle"
+    return None
+
+
+def is_nbval_cell(item):
+    return type(item).__name__ == "IPyNbCell" and hasattr(item, "test_outputs")
+
+
+def check_figures(item):
+    options = getattr(item, "options", {}) or {}
+    if not options.get("check", True) or item.cell.get("execution_count") is None:
+        return
+    stored, fresh = stored_pngs(item.cell.get("outputs", [])), stored_pngs(item.test_outputs or [])
+    index = next((number for number, cell in enumerate(item.parent.nb.cells) if cell is item.cell), None)
+    where = f"cell {index} (nbval's Cell {item.cell_num})"
+    if len(stored) != len(fresh):
+        raise FigureMismatch(f"{where} drew {len(fresh)} figure(s); the notebook stores {len(stored)}")
+    for number, (old, new) in enumerate(zip(stored, fresh), start=1):
+        reason = why_not_comparable(old, new)
+        if reason is not None:
+            item.user_properties.append(("figure_not_compared", reason))
+            continue
+        keep = Path(tempfile.mkdtemp(prefix=f"figure-{item.path.stem}-cell{index}-"))
+        try:
+            rms = compare_pngs(old, new, keep_dir=keep)
+        except FigureMismatch as mismatch:
+            raise FigureMismatch(f"{where}, figure {number}: {mismatch}") from None
+        if rms is not None:
+            raise FigureMismatch(
+                f"{where}, figure {number}: RMS difference {rms:.2f} from the stored figure "
+                f"(tolerance {FIGURE_RMS_TOLERANCE}); stored, fresh and difference images in {keep}")
+        for leftover in keep.iterdir():
+            leftover.unlink()
+        keep.rmdir()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    if is_nbval_cell(item):
+        check_figures(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, FigureMismatch) and is_nbval_cell(item):
+        report.longrepr = f"{item.path.name}: the figures differ from the stored ones: {call.excinfo.value}"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    rows, not_compared = [], {}
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        if report.when != "call":
+            continue
+        for name, value in getattr(report, "user_properties", []):
+            if name == "browser_run_all_seconds":
+                rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), value))
+            elif name == "figure_not_compared":
+                not_compared[value] = not_compared.get(value, 0) + 1
+    for reason, count in not_compared.items():
+        terminalreporter.write_line(f"notebook_guard: {count} figure(s) not compared with the stored ones: {reason}")
+    if rows:
+        terminalreporter.section("Run All in JupyterLab (Chromium), seconds per notebook")
+        for name, seconds in sorted(rows):
+            terminalreporter.write_line(f"{name:<32} {seconds:6.1f}")

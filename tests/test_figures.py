@@ -1,0 +1,99 @@
+"""The figure guard (tests/notebook_guard.py) fails on a broken plot and passes a faithful one."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from notebook_guard import FIGURE_RMS_TOLERANCE, FigureMismatch, compare_pngs, why_not_comparable  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS.parent / "scripts"))
+from run_notebooks import execute  # noqa: E402
+
+PLOT_CELL = """\
+days = np.arange(30)
+plt.figure(figsize=(5, 3))
+plt.plot(days, 50 + 10 * np.sin(days / 5), label="tmax")
+plt.plot(days, 40 + 8 * np.sin(days / 5), label="tmin")
+plt.xlabel("day")
+plt.ylabel("temperature (°F)")
+plt.legend()
+plt.show()"""
+
+
+def draw(lines=("tmax", "tmin"), size=(5, 3)):
+    """The PNG of a small two-line plot, as the notebooks draw them."""
+    days = range(30)
+    figure = plt.figure(figsize=size)
+    if "tmax" in lines:
+        plt.plot(days, [50 + day % 7 for day in days], label="tmax")
+    if "tmin" in lines:
+        plt.plot(days, [40 + day % 5 for day in days], label="tmin")
+    plt.xlabel("day")
+    plt.ylabel("temperature (°F)")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def test_the_same_figure_passes():
+    assert compare_pngs(draw(), draw()) is None
+
+
+def test_a_removed_line_fails_with_its_rms_difference(tmp_path):
+    rms = compare_pngs(draw(), draw(lines=("tmax",)), keep_dir=tmp_path)
+    assert rms is not None and rms > FIGURE_RMS_TOLERANCE
+    assert (tmp_path / "fresh-failed-diff.png").exists(), "matplotlib's difference image is kept"
+
+
+def test_a_resized_figure_fails():
+    with pytest.raises(FigureMismatch, match="pixels"):
+        compare_pngs(draw(), draw(size=(6, 3)))
+
+
+def test_figures_from_another_matplotlib_release_are_not_compared():
+    from PIL import Image, PngImagePlugin
+
+    tag = PngImagePlugin.PngInfo()
+    tag.add_text("Software", "Matplotlib version3.9.0, https://matplotlib.org/")
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(draw())).save(buffer, format="png", pnginfo=tag)
+    assert why_not_comparable(draw(), draw()) is None
+    assert "3.9.0" in why_not_comparable(buffer.getvalue(), draw())
+
+
+def test_nbval_fails_a_notebook_whose_plot_lost_a_line(tmp_path):
+    """The stored notebook is drawn by a real kernel; nbval re-runs it with one line removed.
+
+    (That the stored notebooks themselves pass is shown by nbval over notebooks/.)
+    """
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("A plot of two temperatures."),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),
+        nbformat.v4.new_code_cell(PLOT_CELL),
+    ])
+    nbformat.write(notebook, tmp_path / "planted.ipynb")
+    stored = execute(tmp_path / "planted.ipynb")
+    assert "image/png" in stored.cells[2].outputs[0].data
+    stored.cells[2].source = "\n".join(line for line in PLOT_CELL.splitlines() if "tmin" not in line)
+    nbformat.write(stored, tmp_path / "planted.ipynb")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(tmp_path / "pytest.ini"), "-p", "no:cacheprovider",
+         "-p", "notebook_guard", "--nbval", "--nbval-current-env", "-q", "-W", "error", "planted.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])))
+    assert "1 failed, 1 passed" in run.stdout, run.stdout
+    assert "planted.ipynb: the figures differ from the stored ones: cell 2 (nbval's Cell 1), figure 1: " \
+           "RMS difference" in run.stdout, run.stdout

@@ -10,7 +10,6 @@ keeps what was learned. Derived in ``06_training_loop``.
 """
 
 import argparse
-import contextlib
 import inspect
 import json
 import math
@@ -183,17 +182,15 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
 
 
 def one_blas_thread():
-    """A context in which BLAS (behind NumPy's ``@``) uses one thread, when threadpoolctl is installed.
+    """A context in which BLAS (behind NumPy's ``@``) uses one thread.
 
     Training multiplies small matrices, thousands of times: extra BLAS threads only
     add start-up and waiting (and, on a busy machine, compete with the loop for the
     cores), which made training about twice as slow on two cores. The numbers are
     the same either way.
     """
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=1, user_api="blas")
 
 

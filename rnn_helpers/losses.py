@@ -13,11 +13,11 @@ def mse(actual, predicted):
 
 
 def mse_grad(actual, predicted):
-    """``predicted - actual``: the gradient the seed (and this series) backpropagates.
+    """``predicted - actual``: the output gradient this series backpropagates.
 
     This is the exact gradient of ``0.5 * sum((predicted - actual)**2)``
-    (see ``half_sse``), not of ``mse``: the mean's 2/n factor is left out, as in
-    the seed. Shape: the same as ``predicted``.
+    (see ``half_sse``), not of ``mse``: the mean's 2/n factor is left out.
+    Shape: the same as ``predicted``.
     """
     actual, predicted = _same_shape(actual, predicted)
     return predicted - actual

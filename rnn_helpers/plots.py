@@ -74,13 +74,14 @@ def _draw_hidden_chain(ax, steps):
 def _draw_preactivation_chain(ax, steps, activation, backward):
     """x_t -> z_t -> h_t -> y_t (-> L_t), with z_t = x_t W_i + h_{t-1} W_h + b_h; returns x limits.
 
-    With ``backward`` the gradient arrows are drawn in red: L_t -> y_t -> h_t (times W_o^T),
-    h_t -> z_t (times the activation's derivative) and z_{t+1} -> h_t (times W_h^T).
+    With ``backward`` the loss L_t is added above y_t (a black forward arrow y_t -> L_t) and
+    the gradient arrows are drawn in red: L_t -> y_t -> h_t (times W_o^T), h_t -> z_t (times
+    the activation's derivative at that step, e.g. 1 - h_1^2) and z_{t+1} -> h_t (times W_h^T).
     """
     spacing, first, gap = 3.3, 1.4, 1.55  # gap: from z_t to h_t
     chain, red_offset = 1.2, 0.12
-    derivative = r"$\odot\,(1-h_t^2)$" if activation == "tanh" else r"$\odot\,[h_t > 0]$"
     for t in range(steps):
+        derivative = rf"$\odot\,(1-h_{{{t}}}^2)$" if activation == "tanh" else rf"$\odot\,[h_{{{t}}} > 0]$"
         z_x = first + spacing * t
         h_x = z_x + gap
         _box(ax, z_x, 0, f"$x_{t}$", "#dbe9f6")
@@ -100,7 +101,7 @@ def _draw_preactivation_chain(ax, steps, activation, backward):
                    label_at=((h_x + next_z) / 2, chain + lane + 0.16))
         if backward:
             _box(ax, h_x, chain + 2, f"$L_{t}$", "#f4cccc")
-            _arrow(ax, (h_x + lane, _top(chain + 1)), (h_x + lane, _bottom(chain + 2)), color="gray")
+            _arrow(ax, (h_x + lane, _top(chain + 1)), (h_x + lane, _bottom(chain + 2)))
             red = GRADIENT_COLOR
             _arrow(ax, (h_x - lane, _bottom(chain + 2)), (h_x - lane, _top(chain + 1)), color=red)
             _arrow(ax, (h_x - lane, _bottom(chain + 1)), (h_x - lane, _top(chain)), color=red,
@@ -124,14 +125,15 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
     """Draw the RNN unrolled over ``steps`` time steps; return the Figure.
 
     Forward arrows (black): x_t -> h_t through ``i_weight``, h_{t-1} -> h_t through
-    ``h_weight``, h_t -> y_t through ``o_weight``.
+    ``h_weight``, h_t -> y_t through ``o_weight`` (and y_t -> L_t with ``backward=True``).
 
     With ``show_preactivation=True`` (the default when ``backward=True``) each step
     also shows its pre-activation z_t = x_t W_i + h_{t-1} W_h + b_h, and
     h_t = act(z_t) (``activation`` names it on the arrow). With ``backward=True``
     the gradient paths are drawn in red: from each loss L_t down to y_t and to h_t
-    (times W_o^T), through the activation into z_t (times 1 - h_t^2 for tanh), and
-    from z_{t+1} back to h_t (times W_h^T): two paths meet in every hidden state.
+    (times W_o^T), through the activation into z_t (times 1 - h_t^2 for tanh, with the
+    step's own index), and from z_{t+1} back to h_t (times W_h^T): two paths meet in
+    every hidden state except the last, which has no future.
 
     Used in ``01_relu_toy``, ``03_manual_backprop`` and ``04_bptt_loop``.
     """
@@ -160,7 +162,8 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
     ax.set_xlim(left - 0.2, right + 0.9)
     ax.set_ylim(bottom, top + 0.45)
     ax.set_axis_off()
-    ax.set_title("Backprop through time: two gradient paths into each $h_t$ (red)" if backward
+    ax.set_title("Backprop through time (red): two gradient paths into each $h_t$ except the last"
+                 if backward
                  else "The RNN unrolled over time", fontsize=11)
     fig.tight_layout()
     return fig

@@ -152,7 +152,7 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
 
     Notes
     -----
-    Derived in ``02_tanh_forward``; the batched form in ``06_training_loop``.
+    Derived in ``02_tanh_forward``, for one sequence and for a batch.
     """
     act, _ = get_activation(activation)
     if validate:
@@ -195,7 +195,8 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
 
     Notes
     -----
-    Derived in ``04_bptt_loop``; the input gradient in ``06_training_loop``.
+    Derived in ``04_bptt_loop``, which also uses the input gradient; stacked
+    layers need it in ``06_training_loop``.
     """
     _, derivative = get_activation(activation)
     if validate:

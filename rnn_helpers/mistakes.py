@@ -367,7 +367,7 @@ MISTAKES = [
             edits=(("stack.py", "grads[index], output_grad = rnn_backward_with_input_grad(",
                     "grads[index], input_grad = rnn_backward_with_input_grad("),
                    ("stack.py", "        )\n    return grads",
-                    "        )\n        output_grad = 0 * input_grad\n    return grads")),
+                    "        )\n        output_grad = None if input_grad is None else 0 * input_grad\n    return grads")),
             notebooks=("06_training_loop",)),
     Mistake("stack_grads_reversed", ("check_stack_backward",),
             "your list of gradients runs from the top layer down; return it in the order of"

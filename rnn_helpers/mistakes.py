@@ -86,6 +86,15 @@ def _forward_with(**mistake):
     return lambda case: case.adapt(_forward(case.x, case.params, case.activation, **mistake))
 
 
+def _other_activation(case):
+    other = "relu" if case.activation == "tanh" else "tanh"
+    return case.adapt(_forward(case.x, case.params, other))
+
+
+def _hiddens_returned(case):
+    return _forward(case.x, case.params, case.activation)[1]
+
+
 # ---------------------------------------------------------------------------- backward
 
 def _pre_activation_grads(case):
@@ -140,6 +149,24 @@ def _one_sided_gradient(case, direction):
             nudged[name][index] += direction * case.epsilon
             gradient[name][index] = direction * (case.loss_fn(nudged) - base_loss) / case.epsilon
     return gradient
+
+
+def _whole_array_nudges(case):
+    """For each parameter, the central difference of nudging every entry at once."""
+    slopes = {}
+    for name in case.params:
+        losses = []
+        for direction in (+1.0, -1.0):
+            nudged = {key: array.astype(float) for key, array in case.params.items()}
+            nudged[name] += direction * case.epsilon
+            losses.append(case.loss_fn(nudged))
+        slopes[name] = (losses[0] - losses[1]) / (2 * case.epsilon)
+    return slopes
+
+
+def _whole_array_nudges_filled(case):
+    slopes = _whole_array_nudges(case)
+    return {name: np.full(np.shape(value), slopes[name]) for name, value in case.params.items()}
 
 
 # -------------------------------------------------------------------------- clipping
@@ -226,6 +253,21 @@ MISTAKES = [
                     '    _carried[n_hidden] = hidden\n    outputs = hiddens @ params["o_weight"]')),
             notebooks=("01_relu_toy", "02_tanh_forward"),
             wrong=(_forward_with(reset_between_sequences=False),)),
+    Mistake("tanh_instead_of_relu", ("check_relu_forward",),
+            "you used tanh; this toy uses ReLU: h_t = max(0, x_t @ i_weight + h_{t-1} @ h_weight)"
+            " (np.maximum(0, ...)).",
+            wrong=(_other_activation,)),
+    Mistake("relu_instead_of_tanh", ("check_forward",),
+            "you used ReLU; this forward pass uses tanh: h_t = np.tanh(x_t @ i_weight"
+            " + h_{t-1} @ h_weight + h_bias).",
+            wrong=(_other_activation,)),
+    Mistake("returned_hiddens", ("check_relu_forward",),
+            "did you return the hidden states instead of the outputs h_t @ o_weight? Return the"
+            " outputs, one row per step: shape (T, O).",
+            wrong=(_hiddens_returned,)),
+    Mistake("outputs_and_hiddens_swapped", ("check_forward",),
+            "did you swap outputs and hiddens? Return (outputs, hiddens), in that order.",
+            wrong=(lambda case: tuple(case.expected)[::-1],)),
 
     # Numerical gradient (03_manual_backprop).
     Mistake("forward_difference", ("check_numerical_gradient",),
@@ -237,7 +279,14 @@ MISTAKES = [
             wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),)),
     Mistake("params_modified", ("check_numerical_gradient",),
             "your function left params changed ({name}): put each entry back after nudging it,"
-            " or nudge a copy."),
+            " or nudge a copy. Note that `dict(params)` copies the dict but not its arrays: nudging"
+            " an entry of the copy changes params too. Use `value.copy()`, e.g."
+            " `{key: value.copy() for key, value in params.items()}` (or put each entry back)."),
+    Mistake("nudges_whole_array", ("check_numerical_gradient",),
+            "you nudge a whole array at once (params[name] + eps); nudge one entry at a time"
+            " (loop over np.ndindex(value.shape)), so that each entry gets its own partial"
+            " derivative.",
+            wrong=(_whole_array_nudges_filled, _whole_array_nudges)),
 
     # Backpropagation through time (03_manual_backprop, 04_bptt_loop): the helpers' mutations.
     Mistake("h_weight_grad_uses_current_hidden", ("check_backward",),

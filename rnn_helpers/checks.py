@@ -109,8 +109,9 @@ def _call(check, function, args, call_text, returns):
             f"  when called as {call_text}{_where(error)}") from None
     if result is None:
         raise AssertionError(
-            f"{check}: your function returned None; it must return {returns}. "
-            "Is the `return` line missing?")
+            f"{check}: your function returned None when called as {call_text}; it must return "
+            f"{returns}. Is the `return` line missing, or does a branch (an `if`) end without one? "
+            "A function that only changes its input in place returns None.")
     return result
 
 

@@ -107,7 +107,8 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
             dh = dy @ params["o_weight"].T
             if mistake != "next_step_grad_not_carried":
                 dh = dh + next_grad
-            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - hiddens[n, t] ** 2)
+            h_t = np.tanh(hiddens[n, t]) if mistake == "tanh_applied_again" else hiddens[n, t]
+            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - h_t ** 2)
             previous = hiddens[n, t - 1] if t > 0 else np.zeros(n_hidden, dtype=dtype)
             if mistake == "h_weight_grad_uses_current_hidden":
                 previous = hiddens[n, t]
@@ -119,7 +120,7 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
             if not (mistake == "h_bias_grad_skips_step_0" and t == 0):
                 h_bias_sum += dz
             all_dz.append(dz)
-            next_grad = dz @ params["h_weight"].T
+            next_grad = (dh if mistake == "carry_skips_tanh_derivative" else dz) @ params["h_weight"].T
         h_bias_per_sequence.append(h_bias_sum)
         o_bias_per_sequence.append(o_bias_sum)
     grads["h_bias"] = np.sum(h_bias_per_sequence, axis=0, keepdims=True)
@@ -168,6 +169,12 @@ def float32_forward(x, params):
 
 def learner_clip(grads, max_norm, mistake=None):
     total = sum(float((grad**2).sum()) for grad in grads.values()) ** 0.5
+    if mistake == "clip_norm_without_sqrt":
+        total = total**2
+    if mistake == "clip_sum_of_norms":
+        total = sum(np.linalg.norm(grad) for grad in grads.values())
+    if mistake == "clip_factor_inverted":
+        return {name: grad * min(1.0, total / max_norm) for name, grad in grads.items()}
     if mistake == "clip_per_parameter":
         return {name: grad * min(1.0, max_norm / np.linalg.norm(grad)) for name, grad in grads.items()}
     if mistake == "clip_entries":
@@ -194,7 +201,11 @@ def learner_scale_parts(train, valid, test, mistake=None):
     scaled = []
     for part in (train, valid, test):
         source = part if mistake == "scaler_fit_per_part" else fit_on
-        mean, std = source[columns].mean(), source[columns].std(ddof=0)
+        mean, std = source[columns].mean(), source[columns].std(ddof=1 if mistake == "scaler_sample_std" else 0)
+        if mistake == "scaler_mean_only":
+            std = 1
+        if mistake == "scaler_min_max":
+            mean, std = source[columns].min(), source[columns].max() - source[columns].min()
         scaled.append(((part[columns] - mean) / std).to_numpy())
     return scaled
 
@@ -208,13 +219,16 @@ def learner_schedule(lr, step, total_steps, mistake=None):
         return lr * step / total_steps
     if mistake == "schedule_constant":
         return lr
+    if mistake == "schedule_not_divided":
+        return lr * (total_steps - step)
     return lr - lr * step / total_steps
 
 
 def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
     outputs, hiddens = rnn_forward(x, params)
     error = outputs - y
-    loss = np.mean(error**2) * (1.0 if mistake == "step_loss_without_half" else 0.5)
+    loss = (np.sum if mistake == "step_loss_summed" else np.mean)(error**2) * (
+        1.0 if mistake == "step_loss_without_half" else 0.5)
     grads = rnn_backward(x, hiddens, error if mistake == "step_grad_not_divided" else error / error.size, params)
     norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
     if mistake != "step_no_clipping" and norm > clip_norm:
@@ -223,8 +237,13 @@ def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
         for name in params:
             params[name] -= lr * grads[name]
         return params, loss
+    if mistake == "step_returns_gradients":
+        return grads, loss
     sign = 1.0 if mistake == "step_adds_gradient" else -1.0
-    return {name: params[name] + sign * lr * grads[name] for name in params}, loss
+    new_params = {name: params[name] + sign * lr * grads[name] for name in params}
+    if mistake == "step_loss_after_update":
+        loss = 0.5 * np.mean((rnn_forward(x, new_params)[0] - y) ** 2)
+    return new_params, loss
 
 
 def learner_stack_backward(cache, output_grad, layers, mistake=None):
@@ -535,8 +554,9 @@ def test_an_unwritten_stub_says_so():
 
 
 @pytest.mark.parametrize(("check", "function", "expected"), [
-    ("check_forward", lambda x, params: None, "returned None; it must return (outputs, hiddens)"),
-    ("check_backward", lambda *args: None, "Is the `return` line missing?"),
+    ("check_forward", lambda x, params: None, "returned None when called as my_forward(x, params) with x of "
+                                               "shape (5, 3); it must return (outputs, hiddens)"),
+    ("check_backward", lambda *args: None, "Is the `return` line missing, or does a branch (an `if`) end"),
     ("check_forward", lambda x, params: rnn_forward(x, params)[0], "expected two values (outputs, hiddens)"),
     ("check_backward", lambda *args: [1, 2], "expected a dict with the keys"),
     ("check_backward", lambda *args: {"i_weight": 1}, "has no key 'h_weight'"),
@@ -555,6 +575,16 @@ def test_an_unwritten_stub_says_so():
 def test_garbage_gets_a_clear_message(check, function, expected):
     message = run_check(check, function)
     assert message.startswith(f"{check}: ") and expected in message, message
+
+
+def test_a_branch_without_a_return_is_pointed_at_with_the_call_that_hit_it():
+    def my_clip(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
+        if norm > max_norm:
+            return {name: grad * max_norm / norm for name, grad in grads.items()}
+    message = run_check("check_clip", my_clip)
+    assert "returned None when called as my_clip(grads, 1000000.0)" in message
+    assert "does a branch (an `if`) end without one?" in message
 
 
 def test_an_error_inside_a_helper_points_at_the_learners_line():

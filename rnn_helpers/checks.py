@@ -250,6 +250,8 @@ def _shape_advice(check, label, want, have):
             return text + "for a (T, F) input return (T, O) and (T, H): drop the batch axis (e.g. with `[0]`)."
         if check == "check_relu_forward":
             return text + "for a (T, F) input return outputs of shape (T, O): drop the batch axis (e.g. with `[0]`)."
+        if want.ndim == 0:
+            return text + "return one number (e.g. `float(value)`), not an array of one entry."
         return text + f"drop the extra axis of length 1 (e.g. with `[0]` or `np.squeeze`) to get shape {want.shape}."
     name = _param_name(label)
     like = f", the shape of {name}" if name and want.ndim == 2 else ""

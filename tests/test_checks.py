@@ -566,6 +566,8 @@ def test_an_unwritten_stub_says_so():
      "has shape (4,), expected (1, 4)"),
     ("check_relu_forward", lambda *args: np.full((5, 2), np.nan), "got nan"),
     ("check_schedule", lambda lr, step, total_steps: [lr, lr], "has shape (2,), expected ()"),
+    ("check_schedule", lambda lr, step, total_steps: np.array([lr * (1 - step / total_steps)]),
+     "The values are right, only the shape is not: return one number"),
     ("check_training_step", lambda *args: ({}, 0.0), "has no key 'i_weight'"),
     ("check_split", lambda frame, *fractions: frame, "expected three DataFrames"),
     ("check_scaling", lambda *parts: parts[0], "expected three arrays"),

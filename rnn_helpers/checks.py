@@ -6,8 +6,10 @@ compares it with the verified helper. On success it prints one short line. On a
 mismatch it raises ``AssertionError`` naming the first quantity that differs (and the
 time step, where there is one), with the expected and the learner's value, and, when
 the learner's result equals the result of a known mistake from the catalogue in
-``rnn_helpers.mistakes``, that mistake in plain words. A function that raises, returns
-``None`` or returns something of the wrong type or shape gets a message saying so.
+``rnn_helpers.mistakes``, that mistake in plain words (never a mistake that gives the
+right result on that case). A function that raises, returns ``None`` or returns something
+of the wrong type or shape gets a message saying so; right values in the wrong shape are
+told how to fix the shape.
 
 The signatures the learner's functions must have (one exercise each):
 

@@ -6,8 +6,10 @@ compares it with the verified helper. On success it prints one short line. On a
 mismatch it raises ``AssertionError`` naming the first quantity that differs (and the
 time step, where there is one), with the expected and the learner's value, and, when
 the learner's result equals the result of a known mistake from the catalogue in
-``rnn_helpers.mistakes``, that mistake in plain words. A function that raises, returns
-``None`` or returns something of the wrong type or shape gets a message saying so.
+``rnn_helpers.mistakes``, that mistake in plain words (never a mistake that gives the
+right result on that case). A function that raises, returns ``None`` or returns something
+of the wrong type or shape gets a message saying so; right values in the wrong shape are
+told how to fix the shape.
 
 The signatures the learner's functions must have (one exercise each):
 
@@ -109,8 +111,9 @@ def _call(check, function, args, call_text, returns):
             f"  when called as {call_text}{_where(error)}") from None
     if result is None:
         raise AssertionError(
-            f"{check}: your function returned None; it must return {returns}. "
-            "Is the `return` line missing?")
+            f"{check}: your function returned None when called as {call_text}; it must return "
+            f"{returns}. Is the `return` line missing, or does a branch (an `if`) end without one? "
+            "A function that only changes its input in place returns None.")
     return result
 
 
@@ -177,8 +180,13 @@ def _param_name(label):
     return next((name for name in PARAM_NAMES if name in label.split()), "")
 
 
-def _location(expected, got, steps):
-    """Where the first difference is: 'step t=2 (sequence 1), unit 0' or 'entry [0, 1]'."""
+def _subject(label):
+    """``the `outputs` array`` for the forward results, the label itself otherwise."""
+    return f"`{label}` array" if label in ("outputs", "hiddens") else label
+
+
+def _location(expected, got, steps, label=""):
+    """Where the first difference is: 'step t=2 (sequence 1), hidden unit 0' or 'entry [0, 1]'."""
     differs = ~_close(expected, got)
     positions = np.argwhere(differs)
     if steps and expected.ndim >= 2:
@@ -187,7 +195,8 @@ def _location(expected, got, steps):
         text = f"step t={position[time_axis]}"
         if expected.ndim == 3:
             text += f" (sequence {position[0]} of the batch)"
-        text += f", unit {position[-1]}"
+        unit = "output" if label == "outputs" else "hidden unit" if label == "hiddens" else "unit"
+        text += f", {unit} {position[-1]}"
     else:
         position = positions[0].tolist()
         text = f"entry {position}" if position else "its value"
@@ -202,11 +211,11 @@ def _array_text(array):
 
 def _difference_message(check, label, case_text, expected, got, steps):
     if got.shape != expected.shape:
-        text = f"{check}: your {label} {case_text} has shape {got.shape}, expected {expected.shape}."
+        text = f"{check}: your {_subject(label)} {case_text} has shape {got.shape}, expected {expected.shape}."
         if got.ndim == 2 and got.shape == expected.shape[::-1]:
             text += " It looks transposed."
         return text
-    where, want, have = _location(expected, got, steps)
+    where, want, have = _location(expected, got, steps, label)
     text = (f"{check}: wrong {label} {case_text}; first difference at {where}: "
             f"expected {want:.6g}, got {have:.6g}.")
     if expected.size <= 8:
@@ -225,9 +234,31 @@ def _verify(check, case_text, expected, got, candidates, steps=False):
         if _same(want, have):
             continue
         message = _difference_message(check, label, case_text, want, have, steps)
+        if _same(want, have, loose_shape=True):
+            raise AssertionError(message + "\n" + _shape_advice(check, label, want, have))
+        # A mistake that gives the right result here (e.g. not resetting the state, on a
+        # single sequence) says nothing about this difference.
         mistake = next((mistake for mistake, wrong in candidates()
-                        if label in wrong and _same(wrong[label], have, loose_shape=True)), None)
+                        if label in wrong and not _same(want, wrong[label], loose_shape=True)
+                        and _same(wrong[label], have, loose_shape=True)), None)
         raise AssertionError(message + "\n" + _advice(check, mistake, _param_name(label)))
+
+
+def _shape_advice(check, label, want, have):
+    """The values are right, only an axis of length 1 is extra or missing."""
+    text = "The values are right, only the shape is not: "
+    if have.ndim > want.ndim:
+        if check == "check_forward" and want.ndim == 2:
+            return text + "for a (T, F) input return (T, O) and (T, H): drop the batch axis (e.g. with `[0]`)."
+        if check == "check_relu_forward":
+            return text + "for a (T, F) input return outputs of shape (T, O): drop the batch axis (e.g. with `[0]`)."
+        if want.ndim == 0:
+            return text + "return one number (e.g. `float(value)`), not an array of one entry."
+        return text + f"drop the extra axis of length 1 (e.g. with `[0]` or `np.squeeze`) to get shape {want.shape}."
+    name = _param_name(label)
+    like = f", the shape of {name}" if name and want.ndim == 2 else ""
+    return (text + f"reshape it to {want.shape}{like} (e.g. `.reshape{want.shape}`, or `keepdims=True` "
+            "when you sum).")
 
 
 def _advice(check, mistake, name=""):
@@ -297,7 +328,13 @@ def check_relu_forward(my_relu_forward):
                 ("i_weight", "h_weight", "o_weight"))),
                 f"my_relu_forward(x, i_weight, h_weight, o_weight) with x of shape {single.shape}",
                 "the outputs, an array of shape (T, O)")
-    _run_case(check, case, got, lambda outputs: {"outputs": outputs}, steps=True, case_text=_x_text(single))
+    def to_quantities(outputs):
+        if isinstance(outputs, tuple):
+            raise _Unusable(f"you returned a tuple of {len(outputs)} values; return only `outputs`, not a "
+                            "tuple: one array of shape (T, O).")
+        return {"outputs": outputs}
+
+    _run_case(check, case, got, to_quantities, steps=True, case_text=_x_text(single))
     print("check_relu_forward: correct.")
 
 

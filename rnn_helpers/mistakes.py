@@ -24,8 +24,7 @@ import types
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
-
+from .data import Scaler
 from .optim import clip_by_global_norm, sgd_step
 from .rnn import rnn_backward, rnn_forward
 
@@ -86,6 +85,15 @@ def _forward_with(**mistake):
     return lambda case: case.adapt(_forward(case.x, case.params, case.activation, **mistake))
 
 
+def _other_activation(case):
+    other = "relu" if case.activation == "tanh" else "tanh"
+    return case.adapt(_forward(case.x, case.params, other))
+
+
+def _hiddens_returned(case):
+    return _forward(case.x, case.params, case.activation)[1]
+
+
 # ---------------------------------------------------------------------------- backward
 
 def _pre_activation_grads(case):
@@ -101,6 +109,31 @@ def _pre_activation_grads(case):
         grads[:, step] = hidden_grad * (1 - hiddens[:, step] ** 2)
         next_hidden_grad = grads[:, step] @ case.params["h_weight"].T
     return hiddens, output_grad, grads
+
+
+def _bptt_with(*, carry_before_derivative=False, tanh_again=False):
+    """The gradients of a plain tanh BPTT loop with one slip switched on."""
+    def grads(case):
+        x = np.asarray(case.x, dtype=float)
+        xs = x[None] if x.ndim == 2 else x
+        hiddens = np.asarray(case.hiddens, dtype=float).reshape(xs.shape[:-1] + (-1,))
+        output_grad = np.asarray(case.output_grad, dtype=float).reshape(xs.shape[:-1] + (-1,))
+        params = case.params
+        result = {name: np.zeros_like(value, dtype=float) for name, value in params.items()}
+        carried = np.zeros_like(hiddens[:, 0])
+        for step in reversed(range(hiddens.shape[1])):
+            hidden = hiddens[:, step]
+            hidden_grad = output_grad[:, step] @ params["o_weight"].T + carried
+            pre_grad = hidden_grad * (1 - (np.tanh(hidden) if tanh_again else hidden) ** 2)
+            previous = hiddens[:, step - 1] if step > 0 else np.zeros_like(hidden)
+            result["i_weight"] += xs[:, step].T @ pre_grad
+            result["h_weight"] += previous.T @ pre_grad
+            result["h_bias"] += pre_grad.sum(axis=0)
+            result["o_weight"] += hidden.T @ output_grad[:, step]
+            result["o_bias"] += output_grad[:, step].sum(axis=0)
+            carried = (hidden_grad if carry_before_derivative else pre_grad) @ params["h_weight"].T
+        return result
+    return grads
 
 
 def _h_weight_last_step_only(case):
@@ -142,6 +175,24 @@ def _one_sided_gradient(case, direction):
     return gradient
 
 
+def _whole_array_nudges(case):
+    """For each parameter, the central difference of nudging every entry at once."""
+    slopes = {}
+    for name in case.params:
+        losses = []
+        for direction in (+1.0, -1.0):
+            nudged = {key: array.astype(float) for key, array in case.params.items()}
+            nudged[name] += direction * case.epsilon
+            losses.append(case.loss_fn(nudged))
+        slopes[name] = (losses[0] - losses[1]) / (2 * case.epsilon)
+    return slopes
+
+
+def _whole_array_nudges_filled(case):
+    slopes = _whole_array_nudges(case)
+    return {name: np.full(np.shape(value), slopes[name]) for name, value in case.params.items()}
+
+
 # -------------------------------------------------------------------------- clipping
 
 def _clip_per_parameter(case):
@@ -157,6 +208,21 @@ def _clip_always(case):
     return {name: grad * case.max_norm / norm for name, grad in case.grads.items()}
 
 
+def _global_norm(grads):
+    return float(np.sqrt(sum(np.sum(np.square(grad)) for grad in grads)))
+
+
+def _clip_with_norm(case, norm_of):
+    """Clipping with another 'norm': factor min(1, max_norm / norm_of(grads))."""
+    factor = min(1.0, case.max_norm / norm_of(list(case.grads.values())))
+    return {name: grad * factor for name, grad in case.grads.items()}
+
+
+def _clip_factor_inverted(case):
+    factor = min(1.0, _global_norm(case.grads.values()) / case.max_norm)
+    return {name: grad * factor for name, grad in case.grads.items()}
+
+
 def _clip_entries(case):
     return {name: np.clip(grad, -case.max_norm, case.max_norm) for name, grad in case.grads.items()}
 
@@ -169,28 +235,40 @@ def _scaled_with(scaler, parts, columns):
 
 def _scaler_fit_on_all_rows(case):
     every_row = np.concatenate([part[case.columns].to_numpy() for part in case.parts])
-    return _scaled_with(StandardScaler().fit(every_row), case.parts, case.columns)
+    return _scaled_with(Scaler.fit(every_row), case.parts, case.columns)
 
 
 def _scaler_per_part(case):
-    return tuple(StandardScaler().fit_transform(part[case.columns].to_numpy()) for part in case.parts)
+    return tuple(Scaler.fit(part[case.columns].to_numpy()).transform(part[case.columns].to_numpy())
+                 for part in case.parts)
 
 
 def _scaled_every_column(case):
     columns = list(case.parts[0].columns)
-    return _scaled_with(StandardScaler().fit(case.parts[0][columns].to_numpy()), case.parts, columns)
+    return _scaled_with(Scaler.fit(case.parts[0][columns].to_numpy()), case.parts, columns)
+
+
+def _scaled_by(case, center, spread):
+    """Every part's predictors as (value - center(train)) / spread(train), column by column."""
+    train = case.parts[0][case.columns].to_numpy(dtype=float)
+    return tuple((part[case.columns].to_numpy(dtype=float) - center(train)) / spread(train)
+                 for part in case.parts)
 
 
 # --------------------------------------------------------------------- training step
 
-def _training_step(case, *, divide_by_size=True, clip=True, sign=-1.0, half=True):
+def _training_step(case, *, divide_by_size=True, clip=True, sign=-1.0, half=True, loss_after=False,
+                   summed=False, return_grads=False):
     outputs, hiddens = rnn_forward(case.x, case.params)
     errors = outputs - case.y
-    loss = (0.5 if half else 1.0) * float(np.mean(errors**2))
+    loss = (0.5 if half else 1.0) * float(np.sum(errors**2) if summed else np.mean(errors**2))
     grads = rnn_backward(case.x, hiddens, errors / outputs.size if divide_by_size else errors, case.params)
     if clip:
         grads = clip_by_global_norm(grads, case.clip_norm)
-    return sgd_step(case.params, grads, -sign * case.lr), loss
+    new_params = sgd_step(case.params, grads, -sign * case.lr)
+    if loss_after:
+        loss = 0.5 * float(np.mean((rnn_forward(case.x, new_params)[0] - case.y) ** 2))
+    return (grads if return_grads else new_params), loss
 
 
 def _step_with(**mistake):
@@ -226,6 +304,21 @@ MISTAKES = [
                     '    _carried[n_hidden] = hidden\n    outputs = hiddens @ params["o_weight"]')),
             notebooks=("01_relu_toy", "02_tanh_forward"),
             wrong=(_forward_with(reset_between_sequences=False),)),
+    Mistake("tanh_instead_of_relu", ("check_relu_forward",),
+            "you used tanh; this toy uses ReLU: h_t = max(0, x_t @ i_weight + h_{t-1} @ h_weight)"
+            " (np.maximum(0, ...)).",
+            wrong=(_other_activation,)),
+    Mistake("relu_instead_of_tanh", ("check_forward",),
+            "you used ReLU; this forward pass uses tanh: h_t = np.tanh(x_t @ i_weight"
+            " + h_{t-1} @ h_weight + h_bias).",
+            wrong=(_other_activation,)),
+    Mistake("returned_hiddens", ("check_relu_forward",),
+            "did you return the hidden states instead of the outputs h_t @ o_weight? Return the"
+            " outputs, one row per step: shape (T, O).",
+            wrong=(_hiddens_returned,)),
+    Mistake("outputs_and_hiddens_swapped", ("check_forward",),
+            "did you swap outputs and hiddens? Return (outputs, hiddens), in that order.",
+            wrong=(lambda case: tuple(case.expected)[::-1],)),
 
     # Numerical gradient (03_manual_backprop).
     Mistake("forward_difference", ("check_numerical_gradient",),
@@ -237,7 +330,14 @@ MISTAKES = [
             wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),)),
     Mistake("params_modified", ("check_numerical_gradient",),
             "your function left params changed ({name}): put each entry back after nudging it,"
-            " or nudge a copy."),
+            " or nudge a copy. Note that `dict(params)` copies the dict but not its arrays: nudging"
+            " an entry of the copy changes params too. Use `value.copy()`, e.g."
+            " `{key: value.copy() for key, value in params.items()}` (or put each entry back)."),
+    Mistake("nudges_whole_array", ("check_numerical_gradient",),
+            "you nudge a whole array at once (params[name] + eps); nudge one entry at a time"
+            " (loop over np.ndindex(value.shape)), so that each entry gets its own partial"
+            " derivative.",
+            wrong=(_whole_array_nudges_filled, _whole_array_nudges)),
 
     # Backpropagation through time (03_manual_backprop, 04_bptt_loop): the helpers' mutations.
     Mistake("h_weight_grad_uses_current_hidden", ("check_backward",),
@@ -268,6 +368,15 @@ MISTAKES = [
             edits=(("rnn.py", "hidden_grad = output_path_grads[:, step] + next_hidden_grad",
                     "hidden_grad = output_path_grads[:, step]"),),
             notebooks=GRADIENT_NOTEBOOKS),
+    Mistake("carry_skips_tanh_derivative", ("check_backward",),
+            "you carry dL/dh_t @ h_weight.T back to step t-1; carry dL/dz_t @ h_weight.T, the"
+            " gradient after multiplying by the tanh derivative (1 - h_t**2), since h_weight"
+            " acts on z_t, not on h_t.",
+            wrong=(_bptt_with(carry_before_derivative=True),)),
+    Mistake("tanh_applied_again", ("check_backward",),
+            "your tanh derivative uses 1 - tanh(h_t)**2; hiddens already holds h_t = tanh(z_t), so"
+            " the derivative is 1 - h_t**2 (no second tanh).",
+            wrong=(_bptt_with(tanh_again=True),)),
     Mistake("h_weight_grad_not_summed", ("check_backward",),
             "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
             " gradient is the sum over all steps (accumulate with +=, do not assign with =).",
@@ -301,6 +410,17 @@ MISTAKES = [
             "you clip each entry to [-max_norm, max_norm] (np.clip); that changes the direction."
             " Multiply every gradient by min(1, max_norm / global norm) instead.",
             wrong=(_clip_entries,)),
+    Mistake("clip_norm_without_sqrt", ("check_clip",),
+            "your global norm has no square root: it is sqrt(sum of every squared entry of every"
+            " gradient), not the sum of squares.",
+            wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.sum(g**2) for g in grads)),)),
+    Mistake("clip_sum_of_norms", ("check_clip",),
+            "you add up the norms of the separate gradients; the global norm is the norm of all"
+            " entries together: sqrt(sum over every gradient of np.sum(grad**2)).",
+            wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.linalg.norm(g) for g in grads)),)),
+    Mistake("clip_factor_inverted", ("check_clip",),
+            "your factor is upside down: multiply by min(1, max_norm / norm), not norm / max_norm.",
+            wrong=(_clip_factor_inverted,)),
 
     # Split and scaling (05_weather_data).
     Mistake("split_overlap", ("check_split",),
@@ -327,6 +447,20 @@ MISTAKES = [
             "you scaled every column, the target tmax_tomorrow included; scale only the"
             " predictors tmax, tmin and rain.",
             wrong=(_scaled_every_column,)),
+    Mistake("scaler_sample_std", ("check_scaling",),
+            "you divide by the sample standard deviation (pandas `.std()` uses ddof=1); the scaler"
+            " uses the population one: `.std(ddof=0)` in pandas, or np.std.",
+            wrong=(lambda case: _scaled_by(case, lambda train: train.mean(axis=0),
+                                           lambda train: train.std(axis=0, ddof=1)),)),
+    Mistake("scaler_mean_only", ("check_scaling",),
+            "you subtract the training mean but do not divide by the training standard deviation:"
+            " (value - mean) / std.",
+            wrong=(lambda case: _scaled_by(case, lambda train: train.mean(axis=0), lambda train: 1.0),)),
+    Mistake("scaler_min_max", ("check_scaling",),
+            "you rescaled to [0, 1] with the minimum and maximum; standardise instead:"
+            " (value - training mean) / training standard deviation.",
+            wrong=(lambda case: _scaled_by(case, lambda train: train.min(axis=0),
+                                           lambda train: train.max(axis=0) - train.min(axis=0)),)),
 
     # Training loop (06_training_loop).
     Mistake("schedule_step_plus_one", ("check_schedule",),
@@ -343,6 +477,9 @@ MISTAKES = [
     Mistake("schedule_constant", ("check_schedule",),
             "your learning rate stays at lr; it must fall linearly: lr * (1 - step / total_steps).",
             wrong=(lambda case: case.lr,)),
+    Mistake("schedule_not_divided", ("check_schedule",),
+            "divide the step by total_steps: lr * (1 - step / total_steps) falls from lr towards 0.",
+            wrong=(lambda case: case.lr * (case.total_steps - case.step), lambda case: case.lr * (1 - case.step))),
     Mistake("step_grad_not_divided", ("check_training_step",),
             "your gradient is not divided by its size: the loss is a mean, so the output gradient"
             " is (outputs - y) / outputs.size.",
@@ -352,12 +489,24 @@ MISTAKES = [
             " norm (clip_norm) before the update.",
             wrong=(_step_with(clip=False),)),
     Mistake("step_adds_gradient", ("check_training_step",),
-            "you add the gradient; a descent step subtracts it: params - lr * grads.",
+            "you add the gradient (or take the error as y - outputs); a descent step subtracts the"
+            " gradient: params - lr * grads, with the output gradient (outputs - y) / outputs.size.",
             wrong=(_step_with(sign=+1.0),)),
     Mistake("step_loss_without_half", ("check_training_step",),
             "your loss is mean((outputs - y)**2); the objective here is 0.5 * mean((outputs - y)**2),"
             " whose gradient wrt the outputs is (outputs - y) / outputs.size.",
             wrong=(_step_with(half=False),)),
+    Mistake("step_loss_after_update", ("check_training_step",),
+            "your loss is computed after the update; return the loss of the params you were given,"
+            " from the same forward pass as the gradient (before the step).",
+            wrong=(_step_with(loss_after=True),)),
+    Mistake("step_loss_summed", ("check_training_step",),
+            "your loss is a sum over every entry; the objective is the mean: 0.5 * mean((outputs - y)**2).",
+            wrong=(lambda case: _training_step(case, summed=True),)),
+    Mistake("step_returns_gradients", ("check_training_step",),
+            "you returned the gradients, not the updated params: return"
+            " {name: params[name] - lr * grads[name]} (with the clipped grads).",
+            wrong=(_step_with(return_grads=True),)),
     Mistake("step_changes_params", ("check_training_step",),
             "your training step changed the params it was given ({name}); return new arrays"
             " (params[name] - lr * grads[name]) and leave the input as it was.",),
@@ -367,7 +516,7 @@ MISTAKES = [
             edits=(("stack.py", "grads[index], output_grad = rnn_backward_with_input_grad(",
                     "grads[index], input_grad = rnn_backward_with_input_grad("),
                    ("stack.py", "        )\n    return grads",
-                    "        )\n        output_grad = 0 * input_grad\n    return grads")),
+                    "        )\n        output_grad = None if input_grad is None else 0 * input_grad\n    return grads")),
             notebooks=("06_training_loop",)),
     Mistake("stack_grads_reversed", ("check_stack_backward",),
             "your list of gradients runs from the top layer down; return it in the order of"

@@ -6,8 +6,9 @@
 In a student copy, each solution cell (tagged ``solution``) becomes an exercise cell:
 tagged ``exercise`` and ``exercise-N`` (N its number, which the checker reports), visible, without stored outputs, holding a stub that raises
 ``NotImplementedError`` naming the exercise (and, for a write-code exercise, the function
-to write and its signature). The check cell after it stays as it is, so a learner writes
-the function, runs the check cell and reads what is wrong. The one sentence of the
+to write and its signature). The check cell after it keeps its code but loses its stored
+output (which would say "correct" before anything is written), so a learner writes the
+function, runs the check cell and reads what is wrong. The one sentence of the
 ``## Exercises`` cell that says where the solutions are is replaced by one saying where to
 write. Everything else is identical; two runs give identical files.
 
@@ -73,9 +74,10 @@ def stub_source(number, solution_source, check_cell=None):
         comment = f"# {name}: replace these lines with your code, then run the check cell below.\n"
         message = f"{name}: write your code in this cell, then run the check cell below ({checks[0]})."
     else:
-        comment = f"# {name}: replace these lines with your code.\n"
-        message = (f"{name}: write your code in this cell; it has no self-check, so compare "
-                   "your result with the worked solution in the full notebook.")
+        comment = (f"# {name}: replace these lines with your code. There is no self-check for this\n"
+                   f"# exercise: discuss your answer with your instructor or compare with a classmate.\n")
+        message = (f"{name}: write your code in this cell. There is no self-check for this exercise: "
+                   "discuss your answer with your instructor or compare with a classmate.")
     return f"{comment}raise NotImplementedError({message!r})"
 
 
@@ -101,6 +103,9 @@ def student_copy(notebook):
         cell.metadata["tags"] = tags
         cell.outputs = []
         cell.execution_count = None
+        if _check_calls(following):
+            following.outputs = []
+            following.execution_count = None
     return student
 
 

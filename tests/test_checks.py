@@ -25,6 +25,8 @@ CHECK_NAMES = [name for name in checks.NOTEBOOK_OF_CHECK]
 def learner_forward(x, params, activation="tanh", mistake=None):
     x = np.asarray(x)
     sequences = x if x.ndim == 3 else x[np.newaxis]
+    if mistake in ("relu_instead_of_tanh", "tanh_instead_of_relu"):
+        activation = "relu" if activation == "tanh" else "tanh"
     act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0))
     n_hidden = params["h_weight"].shape[0]
     recurrent_weight = params["h_weight"].T if mistake == "forward_h_weight_transposed" else params["h_weight"]
@@ -44,19 +46,31 @@ def learner_forward(x, params, activation="tanh", mistake=None):
         all_hiddens.append(states)
         all_outputs.append(states @ params["o_weight"] + params["o_bias"][0])
     outputs, hiddens = np.array(all_outputs), np.array(all_hiddens)
+    if mistake == "outputs_and_hiddens_swapped":
+        outputs, hiddens = hiddens, outputs
     return (outputs, hiddens) if x.ndim == 3 else (outputs[0], hiddens[0])
 
 
 def learner_relu_forward(x, i_weight, h_weight, o_weight, mistake=None):
     params = {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, h_weight.shape[0])),
               "o_weight": o_weight, "o_bias": np.zeros((1, o_weight.shape[1]))}
-    return learner_forward(x, params, "relu", mistake)[0]
+    outputs, hiddens = learner_forward(x, params, "relu", mistake)
+    return hiddens if mistake == "returned_hiddens" else outputs
 
 
 def learner_numerical_gradient(loss_fn, params, epsilon=1e-6, mistake=None):
     grads = {}
     for name, value in params.items():
         grads[name] = np.zeros(value.shape)
+        if mistake == "nudges_whole_array":
+            keep = value.copy()
+            value += epsilon
+            plus = loss_fn(params)
+            value[...] = keep - epsilon
+            minus = loss_fn(params)
+            value[...] = keep
+            grads[name][...] = (plus - minus) / (2 * epsilon)
+            continue
         for index in np.ndindex(*value.shape):
             keep = value[index]
             value[index] = keep + epsilon
@@ -93,7 +107,8 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
             dh = dy @ params["o_weight"].T
             if mistake != "next_step_grad_not_carried":
                 dh = dh + next_grad
-            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - hiddens[n, t] ** 2)
+            h_t = np.tanh(hiddens[n, t]) if mistake == "tanh_applied_again" else hiddens[n, t]
+            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - h_t ** 2)
             previous = hiddens[n, t - 1] if t > 0 else np.zeros(n_hidden, dtype=dtype)
             if mistake == "h_weight_grad_uses_current_hidden":
                 previous = hiddens[n, t]
@@ -105,7 +120,7 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
             if not (mistake == "h_bias_grad_skips_step_0" and t == 0):
                 h_bias_sum += dz
             all_dz.append(dz)
-            next_grad = dz @ params["h_weight"].T
+            next_grad = (dh if mistake == "carry_skips_tanh_derivative" else dz) @ params["h_weight"].T
         h_bias_per_sequence.append(h_bias_sum)
         o_bias_per_sequence.append(o_bias_sum)
     grads["h_bias"] = np.sum(h_bias_per_sequence, axis=0, keepdims=True)
@@ -154,6 +169,12 @@ def float32_forward(x, params):
 
 def learner_clip(grads, max_norm, mistake=None):
     total = sum(float((grad**2).sum()) for grad in grads.values()) ** 0.5
+    if mistake == "clip_norm_without_sqrt":
+        total = total**2
+    if mistake == "clip_sum_of_norms":
+        total = sum(np.linalg.norm(grad) for grad in grads.values())
+    if mistake == "clip_factor_inverted":
+        return {name: grad * min(1.0, total / max_norm) for name, grad in grads.items()}
     if mistake == "clip_per_parameter":
         return {name: grad * min(1.0, max_norm / np.linalg.norm(grad)) for name, grad in grads.items()}
     if mistake == "clip_entries":
@@ -180,7 +201,11 @@ def learner_scale_parts(train, valid, test, mistake=None):
     scaled = []
     for part in (train, valid, test):
         source = part if mistake == "scaler_fit_per_part" else fit_on
-        mean, std = source[columns].mean(), source[columns].std(ddof=0)
+        mean, std = source[columns].mean(), source[columns].std(ddof=1 if mistake == "scaler_sample_std" else 0)
+        if mistake == "scaler_mean_only":
+            std = 1
+        if mistake == "scaler_min_max":
+            mean, std = source[columns].min(), source[columns].max() - source[columns].min()
         scaled.append(((part[columns] - mean) / std).to_numpy())
     return scaled
 
@@ -194,13 +219,16 @@ def learner_schedule(lr, step, total_steps, mistake=None):
         return lr * step / total_steps
     if mistake == "schedule_constant":
         return lr
+    if mistake == "schedule_not_divided":
+        return lr * (total_steps - step)
     return lr - lr * step / total_steps
 
 
 def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
     outputs, hiddens = rnn_forward(x, params)
     error = outputs - y
-    loss = np.mean(error**2) * (1.0 if mistake == "step_loss_without_half" else 0.5)
+    loss = (np.sum if mistake == "step_loss_summed" else np.mean)(error**2) * (
+        1.0 if mistake == "step_loss_without_half" else 0.5)
     grads = rnn_backward(x, hiddens, error if mistake == "step_grad_not_divided" else error / error.size, params)
     norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
     if mistake != "step_no_clipping" and norm > clip_norm:
@@ -209,8 +237,13 @@ def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
         for name in params:
             params[name] -= lr * grads[name]
         return params, loss
+    if mistake == "step_returns_gradients":
+        return grads, loss
     sign = 1.0 if mistake == "step_adds_gradient" else -1.0
-    return {name: params[name] + sign * lr * grads[name] for name in params}, loss
+    new_params = {name: params[name] + sign * lr * grads[name] for name in params}
+    if mistake == "step_loss_after_update":
+        loss = 0.5 * np.mean((rnn_forward(x, new_params)[0] - y) ** 2)
+    return new_params, loss
 
 
 def learner_stack_backward(cache, output_grad, layers, mistake=None):
@@ -324,7 +357,7 @@ def test_an_injected_mistake_is_named(mistake_id, check, capsys):
 
 
 def test_a_forward_mistake_names_the_time_step_where_it_starts():
-    with pytest.raises(AssertionError, match=r"wrong hiddens for one sequence .* step t=1, unit"):
+    with pytest.raises(AssertionError, match=r"wrong hiddens for one sequence .* step t=1, hidden unit"):
         checks.check_forward(with_mistake("check_forward", "forward_h_weight_transposed"))
     with pytest.raises(AssertionError, match=r"step t=0 \(sequence 1 of the batch\)"):
         checks.check_forward(with_mistake("check_forward", "hidden_not_reset"))
@@ -364,6 +397,92 @@ def einsum_dz(x, hiddens, output_grad, params):
         dzs[:, step] = (dys[:, step] @ params["o_weight"].T + carry) * (1 - hs[:, step] ** 2)
         carry = dzs[:, step] @ params["h_weight"].T
     return dzs
+
+
+# ------------------------------------------------ slips a first-time learner reported
+
+def test_right_values_with_a_batch_axis_on_one_sequence_are_told_to_drop_it():
+    # The "not reset" mistake gives the right result on one sequence: it must not be named.
+    def my_forward(x, params):
+        outputs, hiddens = rnn_forward(np.asarray(x).reshape((-1,) + np.shape(x)[-2:]), params)
+        return outputs, hiddens
+    message = run_check("check_forward", my_forward)
+    assert "your `hiddens` array for one sequence x of shape (5, 3) has shape (1, 5, 4), expected (5, 4)" in message
+    assert "for a (T, F) input return (T, O) and (T, H): drop the batch axis (e.g. with `[0]`)" in message
+    assert "Likely mistake" not in message and "reset" not in message
+
+
+def test_a_mistake_that_is_right_on_this_case_is_never_named():
+    # Expected ones; the learner's has an extra axis and other values. "Not reset" gives the
+    # expected values (it is right here), so only "no activation", which gives the learner's, is named.
+    candidates = lambda: iter([(BY_ID["hidden_not_reset"], {"outputs": np.ones((2, 2))}),  # noqa: E731
+                               (BY_ID["no_activation"], {"outputs": np.full((2, 2), 2.0)})])
+    with pytest.raises(AssertionError) as raised:
+        checks._verify("check_forward", "", {"outputs": np.ones((2, 2))}, {"outputs": np.ones((1, 2, 2)) * 2},
+                       candidates)
+    assert "not reset" not in str(raised.value) and "skips the activation" in str(raised.value)
+
+
+@pytest.mark.parametrize(("check", "function", "expected"), [
+    ("check_forward", lambda x, params: rnn_forward(x, params)[::-1],
+     "did you swap outputs and hiddens? Return (outputs, hiddens)"),
+    ("check_forward", lambda x, params: rnn_forward(x, params, activation="relu"),
+     "you used ReLU; this forward pass uses tanh"),
+    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
+        x, i_weight, h_weight, o_weight, mistake="tanh_instead_of_relu"), "you used tanh; this toy uses ReLU"),
+    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_forward(
+        x, {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, 4)), "o_weight": o_weight,
+            "o_bias": np.zeros((1, 2))}, "relu"), "return only `outputs`, not a tuple"),
+    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
+        x, i_weight, h_weight, o_weight, mistake="returned_hiddens"),
+     "your `outputs` array for one sequence x of shape (5, 3) has shape (5, 4), expected (5, 2).\n"
+     "Likely mistake: did you return the hidden states instead of the outputs h_t @ o_weight?"),
+])
+def test_reported_forward_slips_are_named(check, function, expected):
+    message = run_check(check, function)
+    assert expected in message, message
+
+
+def test_outputs_differ_at_an_output_and_hiddens_at_a_hidden_unit():
+    def off_output(x, i_weight, h_weight, o_weight):
+        return learner_relu_forward(x, i_weight, h_weight, o_weight) + 0.5
+    assert "step t=0, output 0:" in run_check("check_relu_forward", off_output)
+    def off_hidden(x, params):
+        outputs, hiddens = rnn_forward(x, params)
+        return outputs, hiddens + 0.5
+    assert "step t=0, hidden unit 0:" in run_check("check_forward", off_hidden)
+
+
+def test_a_shallow_copy_of_params_is_explained():
+    def my_numerical_gradient(loss_fn, params, epsilon=1e-6):
+        grads = {}
+        for name, value in params.items():
+            grads[name] = np.zeros_like(value)
+            for index in np.ndindex(value.shape):
+                plus, minus = dict(params), dict(params)  # copies the dict, not the arrays
+                plus[name][index] += epsilon
+                loss_plus = loss_fn(plus)
+                minus[name][index] -= 2 * epsilon
+                grads[name][index] = (loss_plus - loss_fn(minus)) / (2 * epsilon)
+        return grads
+    message = run_check("check_numerical_gradient", my_numerical_gradient)
+    assert "`dict(params)` copies the dict but not its arrays" in message and "value.copy()" in message
+
+
+@pytest.mark.parametrize("as_number", [True, False], ids=["one-number-per-array", "filled-array"])
+def test_nudging_a_whole_array_at_once_is_named(as_number):
+    def my_numerical_gradient(loss_fn, params, epsilon=1e-6):
+        grads = {}
+        for name in params:
+            plus = {key: value.copy() for key, value in params.items()}
+            minus = {key: value.copy() for key, value in params.items()}
+            plus[name] += epsilon
+            minus[name] -= epsilon
+            slope = (loss_fn(plus) - loss_fn(minus)) / (2 * epsilon)
+            grads[name] = slope if as_number else np.full(params[name].shape, slope)
+        return grads
+    message = run_check("check_numerical_gradient", my_numerical_gradient)
+    assert "Likely mistake: you nudge a whole array at once" in message, message
 
 
 def test_an_unknown_mistake_points_back_to_the_notebook():
@@ -435,8 +554,9 @@ def test_an_unwritten_stub_says_so():
 
 
 @pytest.mark.parametrize(("check", "function", "expected"), [
-    ("check_forward", lambda x, params: None, "returned None; it must return (outputs, hiddens)"),
-    ("check_backward", lambda *args: None, "Is the `return` line missing?"),
+    ("check_forward", lambda x, params: None, "returned None when called as my_forward(x, params) with x of "
+                                               "shape (5, 3); it must return (outputs, hiddens)"),
+    ("check_backward", lambda *args: None, "Is the `return` line missing, or does a branch (an `if`) end"),
     ("check_forward", lambda x, params: rnn_forward(x, params)[0], "expected two values (outputs, hiddens)"),
     ("check_backward", lambda *args: [1, 2], "expected a dict with the keys"),
     ("check_backward", lambda *args: {"i_weight": 1}, "has no key 'h_weight'"),
@@ -446,6 +566,8 @@ def test_an_unwritten_stub_says_so():
      "has shape (4,), expected (1, 4)"),
     ("check_relu_forward", lambda *args: np.full((5, 2), np.nan), "got nan"),
     ("check_schedule", lambda lr, step, total_steps: [lr, lr], "has shape (2,), expected ()"),
+    ("check_schedule", lambda lr, step, total_steps: np.array([lr * (1 - step / total_steps)]),
+     "The values are right, only the shape is not: return one number"),
     ("check_training_step", lambda *args: ({}, 0.0), "has no key 'i_weight'"),
     ("check_split", lambda frame, *fractions: frame, "expected three DataFrames"),
     ("check_scaling", lambda *parts: parts[0], "expected three arrays"),
@@ -455,6 +577,16 @@ def test_an_unwritten_stub_says_so():
 def test_garbage_gets_a_clear_message(check, function, expected):
     message = run_check(check, function)
     assert message.startswith(f"{check}: ") and expected in message, message
+
+
+def test_a_branch_without_a_return_is_pointed_at_with_the_call_that_hit_it():
+    def my_clip(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
+        if norm > max_norm:
+            return {name: grad * max_norm / norm for name, grad in grads.items()}
+    message = run_check("check_clip", my_clip)
+    assert "returned None when called as my_clip(grads, 1000000.0)" in message
+    assert "does a branch (an `if`) end without one?" in message
 
 
 def test_an_error_inside_a_helper_points_at_the_learners_line():

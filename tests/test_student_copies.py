@@ -37,12 +37,20 @@ def test_two_runs_write_identical_files(tmp_path):
     assert maker.out_of_date(first) == []
 
 
+def is_check_cell_after_stub(cells, index):
+    return index > 0 and "exercise" in cells[index - 1].metadata.get("tags", []) and \
+        cells[index].cell_type == "code" and maker.CHECK_CALL.search(cells[index].source) is not None
+
+
 def put_solutions_back(student, source):
-    """The student copy with each worked solution (and the line saying where they are) put back."""
+    """The student copy with each worked solution, the outputs of its check cell and the line
+    saying where the solutions are put back."""
     restored = copy.deepcopy(student)
     for index, (cell, original) in enumerate(zip(restored.cells, source.cells)):
         if "exercise" in cell.metadata.get("tags", []) or cell.source != original.source and \
                 cell.cell_type == "markdown" and "## Exercises" in cell.source:
+            restored.cells[index] = copy.deepcopy(original)
+        elif is_check_cell_after_stub(student.cells, index) and cell.source == original.source:
             restored.cells[index] = copy.deepcopy(original)
     return restored
 
@@ -60,6 +68,9 @@ def test_a_copy_differs_only_in_its_stubs_and_passes_with_the_solutions_put_back
         assert stub.outputs == [] and stub.execution_count is None and "jupyter" not in stub.metadata
         assert "raise NotImplementedError(" in stub.source and "Exercise " in stub.source
         assert "solution" not in stub.metadata["tags"]
+    check_cells = [index for index in range(len(student.cells)) if is_check_cell_after_stub(student.cells, index)]
+    for index in check_cells:  # no stored "correct." before the learner has written anything
+        assert student.cells[index].outputs == [] and student.cells[index].execution_count is None
     # The source notebooks pass nbval; equal to them with the solutions back, so does the copy.
     assert put_solutions_back(student, source) == source
 
@@ -73,6 +84,40 @@ def test_a_stub_names_the_function_its_check_cell_needs():
     with pytest.raises(NotImplementedError, match=r"Exercise 2: write my_forward\(x, params, activation='tanh'\) "
                                                   r"in this cell, then run the check cell below \(check_forward\)"):
         exec(stub, {})
+
+
+def test_a_check_cell_loses_its_stored_correct_output():
+    source = classroom_notebook()
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = 7
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="check_clip: correct.\n")]
+    student = maker.student_copy(source)
+    check_cells = [index for index, cell in enumerate(student.cells) if maker.CHECK_CALL.search(cell.source)]
+    assert len(check_cells) == 3
+    for index in check_cells:
+        assert student.cells[index].outputs == [] and student.cells[index].execution_count is None
+    # Cells that are neither a solution nor its check keep what they had.
+    assert student.cells[0].outputs == source.cells[0].outputs and student.cells[0].execution_count == 7
+
+
+def test_an_exercise_without_a_check_points_to_the_instructor_not_to_a_solution():
+    stub = maker.stub_source(4, "# Solution to exercise 4\nanswer = 2\n", nbformat.v4.new_markdown_cell("Next."))
+    assert "full notebook" not in stub and "worked solution" not in stub
+    with pytest.raises(NotImplementedError, match="There is no self-check for this exercise: discuss your answer "
+                                                  "with your instructor or compare with a classmate"):
+        exec(stub, {})
+
+
+def test_exercise_text_that_mentions_the_collapsed_solution_does_not_stop_the_copy():
+    # Such a sentence is worded to read right in both versions; the copy keeps it as it is.
+    source = classroom_notebook()
+    text = ("**Exercise 1.** Write it, then run the check cell below the collapsed solution "
+            "(skip the solution cell).")
+    source.cells[2].source = text
+    student = maker.student_copy(source)
+    assert student.cells[2].source == text
+    assert "exercise-1" in student.cells[3].metadata["tags"]
 
 
 # ---------------------------------------------------------------- the notebook checker

@@ -209,10 +209,10 @@ def _array_text(array):
                            max_line_width=100)
 
 
-def _difference_message(check, label, case_text, expected, got, steps):
+def _difference_message(check, label, case_text, expected, got, steps, transposed_hint=True):
     if got.shape != expected.shape:
         text = f"{check}: your {_subject(label)} {case_text} has shape {got.shape}, expected {expected.shape}."
-        if got.ndim == 2 and got.shape == expected.shape[::-1]:
+        if transposed_hint and got.ndim == 2 and got.shape == expected.shape[::-1]:
             text += " It looks transposed."
         return text
     where, want, have = _location(expected, got, steps, label)
@@ -233,14 +233,17 @@ def _verify(check, case_text, expected, got, candidates, steps=False):
         have = got[label]
         if _same(want, have):
             continue
-        message = _difference_message(check, label, case_text, want, have, steps)
         if _same(want, have, loose_shape=True):
+            message = _difference_message(check, label, case_text, want, have, steps)
             raise AssertionError(message + "\n" + _shape_advice(check, label, want, have))
         # A mistake that gives the right result here (e.g. not resetting the state, on a
         # single sequence) says nothing about this difference.
         mistake = next((mistake for mistake, wrong in candidates()
                         if label in wrong and not _same(want, wrong[label], loose_shape=True)
                         and _same(wrong[label], have, loose_shape=True)), None)
+        # A swapped shape only looks transposed when no other known mistake explains it.
+        message = _difference_message(check, label, case_text, want, have, steps,
+                                      transposed_hint=mistake is None or mistake.id == "grad_transposed")
         raise AssertionError(message + "\n" + _advice(check, mistake, _param_name(label)))
 
 
@@ -299,6 +302,21 @@ def _run_case(check, case, got, to_quantities, reference=None, steps=False, case
                     continue
 
     _verify(check, case_text, expected, got_quantities, candidates, steps)
+
+
+def _reproduces(case, got, to_quantities, mistake_id):
+    """Whether the learner's whole result is the catalogued mistake's (and not the right one)."""
+    try:
+        have = {label: _as_array(label, value) for label, value in to_quantities(got).items()}
+        want = to_quantities(case.expected)
+        wrongs = [to_quantities(wrong(case)) for wrong in BY_ID[mistake_id].wrong]
+    except Exception:  # an unusable result is reported by the comparison that follows
+        return False
+    is_right = all(_same(np.asarray(want[label], dtype=float), have[label]) for label in want)
+    return not is_right and any(
+        wrong.keys() == have.keys()
+        and all(_same(np.asarray(wrong[label], dtype=float), have[label]) for label in have)
+        for wrong in wrongs)
 
 
 def _first_change(before, after):
@@ -425,8 +443,13 @@ def check_clip(my_clip):
     for max_norm in (0.5, 1e6):
         grads = {name: value * 3 for name, value in params.items()}
         case = SimpleNamespace(grads=grads, max_norm=max_norm, expected=clip_by_global_norm(grads, max_norm))
-        got = _call(check, my_clip, (_copy(grads), max_norm), f"my_clip(grads, {max_norm})",
+        given = _copy(grads)
+        got = _call(check, my_clip, (given, max_norm), f"my_clip(grads, {max_norm})",
                     "a dict of clipped gradients")
+        changed = _first_change(grads, given)
+        if changed:
+            _named(check, "clip_changes_grads", f"grads[{changed!r}]",
+                   f"after my_clip(grads, {max_norm}), the grads passed in (grads[{changed!r}]) have changed.")
         _run_case(check, case, got, lambda result: _grad_dict("clipped {name} gradient", result),
                   lambda helpers: helpers.clip_by_global_norm(grads, max_norm),
                   case_text=f"(max_norm={max_norm})")
@@ -447,15 +470,21 @@ def _days(text):
     return ", ".join(days[:3]) + (" ..." if len(days) > 3 else "")
 
 
+def _same_split(parts, indexes):
+    """Whether the parts hold exactly the days of ``indexes``, part by part."""
+    return all(list(part.index) == list(index) for part, index in zip(parts, indexes))
+
+
 def check_split(my_split):
     """Check ``my_split(frame, train_fraction=0.7, valid_fraction=0.15) -> (train, valid, test)``.
 
     Derived in ``05_weather_data``.
     """
     check = "check_split"
-    frame = _toy_frame()
     names = ("train", "valid", "test")
-    for fractions in ((0.7, 0.15), (0.5, 0.25)):
+    # 0.7 * 1460 is 1021.9999999999999: int() cuts at 1021, round() at 1022.
+    for frame, fractions in ((_toy_frame(), (0.7, 0.15)), (_toy_frame(), (0.5, 0.25)),
+                             (_toy_frame(rows=1460), (0.7, 0.15))):
         expected = chronological_split(frame, *fractions)
         got = _call(check, my_split, (frame.copy(), *fractions), f"my_split(frame, {fractions[0]}, {fractions[1]})",
                     "(train, valid, test), three DataFrames")
@@ -483,10 +512,14 @@ def check_split(my_split):
                    f"the parts are not consecutive stretches of days in time order {case_text}.")
         for name, want, have in zip(names, expected, indexes):
             if list(have) != list(want.index):
-                raise AssertionError(
-                    f"{check}: the {name} part has {len(have)} days {case_text}, expected {len(want)}: "
-                    f"train ends at row round({fractions[0]} * rows) and valid at row "
-                    f"round(({fractions[0]} + {fractions[1]}) * rows).")
+                message = (f"{check}: the {name} part has {len(have)} days {case_text}, expected {len(want)}: "
+                           f"train ends at row round({fractions[0]} * rows) and valid at row "
+                           f"round(({fractions[0]} + {fractions[1]}) * rows).")
+                case = SimpleNamespace(frame=frame, fractions=fractions, expected=expected)
+                # The learner's parts differ from the expected ones, so a match is never right here.
+                mistake = next((mistake for mistake in for_check(check) for wrong in mistake.wrong
+                                if _same_split(wrong(case), indexes)), None)
+                raise AssertionError(message + ("\n" + _advice(check, mistake) if mistake else ""))
     print("check_split: correct.")
 
 
@@ -608,8 +641,14 @@ def check_stack_backward(my_stack_backward):
             quantities.update(_grad_dict(f"layer {index} {{name}} gradient", layer_grads))
         return quantities
 
+    case_text = f"for a batch x of shape {x.shape}"
+    if _reproduces(case, got, to_quantities, "stack_grads_reversed"):
+        # Said first: the shapes of the first layer that differs would otherwise suggest a transpose.
+        _named(check, "stack_grads_reversed", "",
+               f"your gradients {case_text} are in reverse order: the first dict holds the gradients of "
+               f"layer {len(layers) - 1} (the top layer), expected those of layer 0.")
     _run_case(check, case, got, to_quantities, lambda helpers: helpers.stack_backward(cache, output_grad, layers),
-              case_text=f"for a batch x of shape {x.shape}")
+              case_text=case_text)
     print("check_stack_backward: correct.")
 
 

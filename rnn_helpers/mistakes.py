@@ -146,6 +146,32 @@ def _bias_grads_per_sequence(case):
     return dict(case.expected, h_bias=pre_grads.sum(axis=1), o_bias=output_grad.sum(axis=1))
 
 
+def _h_bias_grad_one_number(per_sequence):
+    """h_bias gradient = the sum over steps of np.mean(dL/dz_t), copied to every unit.
+
+    With a batch, np.mean over a step's (N, H) gradients also averages over the sequences;
+    a loop over the sequences (``per_sequence``) sums them instead.
+    """
+    def wrong(case):
+        n_sequences = 1 if np.ndim(case.x) == 2 else np.shape(case.x)[0]
+        h_bias = np.asarray(case.expected["h_bias"], dtype=float)
+        value = h_bias.mean() if per_sequence else h_bias.mean() / n_sequences
+        return dict(case.expected, h_bias=np.full_like(h_bias, value))
+    return wrong
+
+
+def _split_with_int(separate_valid_cut):
+    """The parts cut at int(fraction * rows), which rounds 1021.9999... down to 1021."""
+    def wrong(case):
+        rows = len(case.frame)
+        train_fraction, valid_fraction = case.fractions
+        train_end = int(train_fraction * rows)
+        valid_end = (train_end + int(valid_fraction * rows) if separate_valid_cut
+                     else int((train_fraction + valid_fraction) * rows))
+        return case.frame.iloc[:train_end], case.frame.iloc[train_end:valid_end], case.frame.iloc[valid_end:]
+    return wrong
+
+
 def _mean_over_batch(case):
     n_sequences = 1 if np.ndim(case.x) == 2 else np.shape(case.x)[0]
     return _map_grads(case.expected, lambda grad: grad / n_sequences)
@@ -352,11 +378,13 @@ MISTAKES = [
                     'grads["h_bias"] = pre_activation_grads[:, 1:].sum(axis=(0, 1))[np.newaxis]'),),
             notebooks=GRADIENT_NOTEBOOKS),
     Mistake("h_bias_grad_scalar_mean", ("check_backward",),
-            "your h_bias gradient is one number (a mean) copied to every unit; each hidden unit"
-            " has its own bias, whose gradient is the sum of its dL/dz_t over steps and sequences.",
+            "your h_bias gradient is one number for all units (a mean over the units of dL/dz_t);"
+            " it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.",
             edits=(("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
                     'grads["h_bias"] = np.full((1, n_hidden), np.mean(all_steps))'),),
-            notebooks=GRADIENT_NOTEBOOKS),
+            notebooks=GRADIENT_NOTEBOOKS,
+            # Adding np.mean(pre_grad) into the gradient at each step, as 04_bptt_loop shows.
+            wrong=(_h_bias_grad_one_number(per_sequence=False), _h_bias_grad_one_number(per_sequence=True))),
     Mistake("tanh_derivative_dropped", ("check_backward",),
             "you skipped the tanh derivative: multiply dL/dh_t by (1 - h_t**2) to get dL/dz_t"
             " before using it.",
@@ -421,6 +449,10 @@ MISTAKES = [
     Mistake("clip_factor_inverted", ("check_clip",),
             "your factor is upside down: multiply by min(1, max_norm / norm), not norm / max_norm.",
             wrong=(_clip_factor_inverted,)),
+    Mistake("clip_changes_grads", ("check_clip",),
+            "your function changed the grads it was given ({name}); build a new dict of scaled"
+            " arrays (grad * factor for each grad in grads.values()) instead of scaling them in"
+            " place (`*=`), and leave the input as it was.",),
 
     # Split and scaling (05_weather_data).
     Mistake("split_overlap", ("check_split",),
@@ -430,6 +462,10 @@ MISTAKES = [
             notebooks=("05_weather_data",)),
     Mistake("split_drops_rows", ("check_split",),
             "some days are in no part ({name}); the three parts together must cover every row.",),
+    Mistake("split_int_truncates", ("check_split",),
+            "you cut with int(), which rounds 1021.9999... down; use round(): 0.7 * 1460 is"
+            " 1021.9999999999999 in floating point, so int() gives 1021 where round() gives 1022.",
+            wrong=(_split_with_int(separate_valid_cut=False), _split_with_int(separate_valid_cut=True))),
     Mistake("split_not_chronological", ("check_split",),
             "your parts are not in time order ({name}): train takes the first days, then valid,"
             " then test, without shuffling, so the model is tested on days after those it saw.",),

@@ -180,12 +180,17 @@ def learner_clip(grads, max_norm, mistake=None):
     if mistake == "clip_entries":
         return {name: np.clip(grad, -max_norm, max_norm) for name, grad in grads.items()}
     factor = max_norm / total if mistake == "clip_always_rescales" else min(1.0, max_norm / total)
+    if mistake == "clip_changes_grads":  # right values, but the input scaled in place
+        for grad in grads.values():
+            grad *= factor
+        return grads
     return {name: grad * factor for name, grad in grads.items()}
 
 
 def learner_split(frame, train_fraction=0.7, valid_fraction=0.15, mistake=None):
     rows = len(frame)
-    train_end, valid_end = round(rows * train_fraction), round(rows * (train_fraction + valid_fraction))
+    cut = int if mistake == "split_int_truncates" else round
+    train_end, valid_end = cut(rows * train_fraction), cut(rows * (train_fraction + valid_fraction))
     if mistake == "split_not_chronological":
         frame = frame.sample(frac=1.0, random_state=0)
     if mistake == "split_overlap":
@@ -388,6 +393,69 @@ def test_an_h_weight_gradient_kept_from_the_last_step_only_is_named():
         return dict(grads, h_weight=hs[:, -2].T @ dz[:, -1])
     with pytest.raises(AssertionError, match="keeps only one step"):
         checks.check_backward(last_step_only)
+
+
+@pytest.mark.parametrize(("batch_only", "per_sequence"), [(False, False), (True, False), (True, True)],
+                         ids=["one-sequence", "steps-of-the-batch", "loop-over-sequences"])
+def test_a_sum_over_steps_of_the_mean_bias_gradient_is_named(batch_only, per_sequence):
+    # 04_bptt_loop's slip: add np.mean(pre_grad) into the h_bias gradient at every step.
+    # With a batch, np.mean over a step's (N, H) gradients divides by N too; a loop over
+    # the sequences does not. ``batch_only``: right on one sequence, so the batch case is reached.
+    def my_backward(x, hiddens, output_grad, params):
+        grads = learner_backward(x, hiddens, output_grad, params)
+        if batch_only and np.ndim(x) == 2:
+            return grads
+        dz = einsum_dz(x, hiddens, output_grad, params)  # (N, T, H)
+        if per_sequence:
+            total = sum(np.mean(dz[n, t]) for n in range(dz.shape[0]) for t in range(dz.shape[1]))
+        else:
+            total = sum(np.mean(dz[:, t]) for t in range(dz.shape[1]))
+        return dict(grads, h_bias=np.full_like(grads["h_bias"], total))
+    message = run_check("check_backward", my_backward)
+    assert f"wrong h_bias gradient for {'a batch' if batch_only else 'one sequence'} x" in message
+    assert ("Likely mistake: your h_bias gradient is one number for all units (a mean over the units of"
+            " dL/dz_t); it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.") in message
+
+
+def test_clipping_the_given_grads_in_place_is_named():
+    def my_clip(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
+        for name in grads:
+            grads[name] *= min(1.0, max_norm / norm)
+        return dict(grads)
+    message = run_check("check_clip", my_clip)
+    assert "after my_clip(grads, 0.5), the grads passed in (grads['i_weight']) have changed." in message
+    assert "Likely mistake: your function changed the grads it was given (grads['i_weight']); build a new dict" \
+        in message
+
+
+def test_a_split_cut_with_int_is_named():
+    def my_split(frame, train_fraction=0.7, valid_fraction=0.15):
+        train_end = int(train_fraction * len(frame))  # 1021.9999999999999 -> 1021
+        valid_end = train_end + int(valid_fraction * len(frame))
+        return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
+    message = run_check("check_split", my_split)
+    assert "the train part has 1021 days (fractions (0.7, 0.15), 1460 days), expected 1022" in message
+    assert "Likely mistake: you cut with int(), which rounds 1021.9999... down; use round()" in message
+
+
+def test_a_split_off_by_one_otherwise_names_no_mistake():
+    def my_split(frame, train_fraction=0.7, valid_fraction=0.15):
+        train_end = round(train_fraction * len(frame)) + 1
+        valid_end = round((train_fraction + valid_fraction) * len(frame))
+        return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
+    message = run_check("check_split", my_split)
+    assert "the train part has 29 days" in message and "Likely mistake" not in message
+
+
+def test_stack_gradients_in_reverse_order_are_named_first_without_a_transpose_hint():
+    message = run_check("check_stack_backward", with_mistake("check_stack_backward", "stack_grads_reversed"))
+    first_line, diagnosis = message.splitlines()[:2]
+    assert first_line == ("check_stack_backward: your gradients for a batch x of shape (2, 5, 3) are in reverse"
+                          " order: the first dict holds the gradients of layer 1 (the top layer), expected those"
+                          " of layer 0.")
+    assert diagnosis.startswith("Likely mistake: your list of gradients runs from the top layer down")
+    assert "transposed" not in message
 
 
 def einsum_dz(x, hiddens, output_grad, params):

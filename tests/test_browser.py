@@ -62,6 +62,10 @@ def series_notebooks():
     return paths
 
 
+def notebook_id(path):
+    return path.stem if path.parent == NOTEBOOKS else f"student-{path.stem}"
+
+
 def find_chromium():
     named = os.environ.get("RNN_CHROMIUM")
     if named:
@@ -161,30 +165,6 @@ class JupyterLab:
         self.log.close()
 
 
-EXPLORER_NOTEBOOK = [
-    ("code", "import ipywidgets as widgets\nimport matplotlib.pyplot as plt\nimport numpy as np"),
-    ("code", "# NBVAL_IGNORE_OUTPUT\n"
-             "def draw(frequency):\n"
-             "    days = np.linspace(0, 1, 200)\n"
-             "    plt.figure(figsize=(4, 2.5))\n"
-             "    plt.plot(days, np.sin(2 * np.pi * frequency * days))\n"
-             "    plt.title(f'frequency {frequency}')\n"
-             "    plt.show()\n\n"
-             "slider = widgets.IntSlider(value=1, min=1, max=5, description='frequency',\n"
-             "                           continuous_update=False)\n"
-             "display(slider, widgets.interactive_output(draw, {'frequency': slider}))"),
-]
-
-
-def write_explorer_notebook(path):
-    """A minimal explorer, as the notebooks build them: a slider wired to a plot."""
-    cells = [nbformat.v4.new_code_cell(source) for _, source in EXPLORER_NOTEBOOK]
-    cells[1].metadata["tags"] = ["explorer"]
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}})
-    nbformat.write(notebook, path)
-
-
 @pytest.fixture(scope="module")
 def chromium_executable():
     try:
@@ -204,8 +184,6 @@ def lab(chromium_executable, tmp_path_factory):
     served = state / "served"
     shutil.copytree(NOTEBOOKS, served / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    (served / "synthetic").mkdir()
-    write_explorer_notebook(served / "synthetic" / "explorer.ipynb")
     server = JupyterLab(served, state)
     try:
         server.wait_until_up()
@@ -532,8 +510,7 @@ def move_one_slider(page, index):
 
 # ------------------------------------------------------------------------------ the tests
 
-@pytest.mark.parametrize("path", series_notebooks(),
-                         ids=lambda path: path.stem if path.parent == NOTEBOOKS else f"student-{path.stem}")
+@pytest.mark.parametrize("path", series_notebooks(), ids=notebook_id)
 def test_notebook_in_jupyterlab(path, notebook_page, screenshot_on_failure, request):
     page = notebook_page(path)
     with screenshot_on_failure(page):
@@ -565,12 +542,3 @@ def check_notebook(path, page, properties):
         if "explorer" in cell.metadata.get("tags", []):
             move_one_slider(page, index)
             break
-
-
-def test_an_explorer_slider_redraws_its_figure(lab, notebook_page, screenshot_on_failure):
-    """The explorer check itself, on a minimal slider-and-plot notebook."""
-    page = notebook_page(lab.root_dir / "synthetic" / "explorer.ipynb")
-    with screenshot_on_failure(page):
-        seconds, progress = restart_and_run_all(page)
-        assert not progress["errors"], f"the explorer notebook raised: {cell_view(page)}"
-        move_one_slider(page, 1)

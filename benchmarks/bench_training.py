@@ -1,9 +1,9 @@
 """Training speed and quality, side by side, on the bundled data.
 
     uv run python benchmarks/bench_training.py            # writes benchmarks/RESULTS.md
-    uv run python benchmarks/bench_training.py --quick    # fewer seed-style epochs, print only
+    uv run python benchmarks/bench_training.py --quick    # fewer course-style epochs, print only
 
-Compares (a) a seed-style loop that trains one window at a time, (b) ``train(...)``
+Compares (a) a course-style loop that trains one window at a time, (b) ``train(...)``
 with its defaults, and (c) ``torch.nn.RNN`` + ``torch.nn.Linear`` (float64, CPU, same
 windows, batch size and epochs) when torch is installed. Every MSE is in degrees F
 squared, scored on the last step of each window, the same target days as the baselines.
@@ -24,7 +24,7 @@ from rnn_helpers.train import train
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-def seed_style_training(train_x, train_y, epochs, hidden=4, lr=1e-5):
+def course_style_training(train_x, train_y, epochs, hidden=4, lr=1e-5):
     """The original notebook's loop (one window at a time, unscaled target, its learning
     rate divided by the window length), with its gradient bugs fixed. Returns the parameters."""
     params = init_params(train_x.shape[2], hidden, 1, seed=0)
@@ -116,17 +116,17 @@ def best_of(repeats, function):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="25 seed-style epochs instead of 250; print the table without writing RESULTS.md")
+                        help="25 course-style epochs instead of 250; print the table without writing RESULTS.md")
     args = parser.parse_args()
     windows, scaler = weather_windows(load_weather(verbose=False))
     defaults = {name: parameter.default for name, parameter in inspect.signature(train).parameters.items()
                 if parameter.default is not inspect.Parameter.empty}
     seed_epochs = 25 if args.quick else 250
 
-    seed_seconds, seed_params = best_of(1, lambda: seed_style_training(*windows["train"], epochs=seed_epochs))
+    seed_seconds, seed_params = best_of(1, lambda: course_style_training(*windows["train"], epochs=seed_epochs))
     seed_valid, seed_test = (last_step_mse(seed_params, *windows[part]) for part in ("valid", "test"))
     train_seconds, result = best_of(3, lambda: train(*windows["train"], *windows["valid"]))
-    # Time to reach the seed-style loop's final validation MSE: the shortest run with the
+    # Time to reach the course-style loop's final validation MSE: the shortest run with the
     # defaults (only fewer epochs) whose returned model does, timed from the call to the return.
     epochs_needed = next((e for e in range(1, defaults["epochs"] + 1) if train(
         *windows["train"], *windows["valid"], epochs=e).score(*windows["valid"]) <= seed_valid), None)
@@ -142,7 +142,7 @@ def main():
     beats_both = sum(all(valid < parts["valid"] and test < parts["test"] for parts in baselines.values())
                      for valid, test in seed_scores)
 
-    rows = [("seed-style loop (per window)", seed_seconds / seed_epochs, seed_seconds, seed_valid, seed_test),
+    rows = [("course-style loop (per window)", seed_seconds / seed_epochs, seed_seconds, seed_valid, seed_test),
             ("train() defaults", train_seconds / defaults["epochs"], train_seconds,
              result.score(*windows["valid"]), result.score(*windows["test"]))]
     torch_version = "not installed"
@@ -162,16 +162,16 @@ def main():
         f"Data: bundled Seattle record, 7-day windows (train {len(windows['train'][0])}, valid "
         f"{len(windows['valid'][0])}, test {len(windows['test'][0])}). MSE in °F², last step of each window.",
         f"train() defaults: H={defaults['hidden_sizes'][0]}, {defaults['epochs']} epochs, batch {defaults['batch_size']}, "
-        f"Adam lr={defaults['lr']} ({defaults['schedule']} schedule), clip_norm={defaults['clip_norm']}. Seed-style loop: H=4, lr=1e-5/T, unscaled target, {seed_epochs} epochs.", "",
+        f"Adam lr={defaults['lr']} ({defaults['schedule']} schedule), clip_norm={defaults['clip_norm']}. Course-style loop: H=4, lr=1e-5/T, unscaled target, {seed_epochs} epochs.", "",
         "| model | s / epoch | total s | valid MSE | test MSE |", "|---|---:|---:|---:|---:|"]
     for name, per_epoch, total, valid, test in rows:
         lines.append(f"| {name} | {per_epoch:.4f} | {total:.2f} | {valid:.2f} | {test:.2f} |")
     for name, parts in baselines.items():
         lines.append(f"| baseline: {name} | – | – | {parts['valid']:.2f} | {parts['test']:.2f} |")
     lines += ["",
-              f"- Time to reach the seed-style loop's final validation MSE ({seed_valid:.2f}): "
+              f"- Time to reach the course-style loop's final validation MSE ({seed_valid:.2f}): "
               f"{epochs_needed} epoch(s) of train(), {reach_seconds * 1000:.1f} ms, "
-              f"1/{seed_seconds / reach_seconds:.0f} of the seed-style loop's {seed_seconds:.1f} s.",
+              f"1/{seed_seconds / reach_seconds:.0f} of the course-style loop's {seed_seconds:.1f} s.",
               f"- train() defaults with seeds {seeds.start}-{seeds.stop - 1}: valid MSE "
               f"{seed_scores[:, 0].min():.2f}-{seed_scores[:, 0].max():.2f}, test MSE "
               f"{seed_scores[:, 1].min():.2f}-{seed_scores[:, 1].max():.2f}; {beats_both} of {len(seeds)} "

@@ -198,6 +198,13 @@ def _parse_dates(cells, lines, path):
 def _parse_numbers(cells, column, dates, lines, path):
     blank = cells.str.lower().isin(NA_MARKERS).to_numpy()
     numbers = pd.to_numeric(cells.where(~blank), errors="coerce").to_numpy(dtype=float)
+    # Some pandas releases read an overflowing number such as 1e400 as not a number;
+    # Python reads it as infinite, which is what it is.
+    for index in np.flatnonzero(np.isnan(numbers) & ~blank):
+        try:
+            numbers[index] = float(cells.iloc[index])
+        except ValueError:
+            pass
     not_a_number = np.isnan(numbers) & ~blank
     infinite = np.isinf(numbers)
     for bad, what, fix in ((not_a_number, "value(s) that are not numbers", "Fix or blank those cells "

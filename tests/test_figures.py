@@ -65,11 +65,11 @@ def test_figures_from_another_matplotlib_release_are_not_compared():
     from PIL import Image, PngImagePlugin
 
     tag = PngImagePlugin.PngInfo()
-    tag.add_text("Software", "Matplotlib version3.9.0, https://matplotlib.org/")
+    tag.add_text("Software", "Matplotlib version3.0.0, https://matplotlib.org/")
     buffer = io.BytesIO()
     Image.open(io.BytesIO(draw())).save(buffer, format="png", pnginfo=tag)
     assert why_not_comparable(draw(), draw()) is None
-    assert "3.9.0" in why_not_comparable(buffer.getvalue(), draw())
+    assert "3.0.0" in why_not_comparable(buffer.getvalue(), draw())
 
 
 def test_nbval_fails_a_notebook_whose_plot_lost_a_line(tmp_path):
@@ -87,11 +87,14 @@ def test_nbval_fails_a_notebook_whose_plot_lost_a_line(tmp_path):
     assert "image/png" in stored.cells[2].outputs[0].data
     stored.cells[2].source = "\n".join(line for line in PLOT_CELL.splitlines() if "tmin" not in line)
     nbformat.write(stored, tmp_path / "planted.ipynb")
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # The project's warning filters (pyproject.toml): errors, except old matplotlib
+    # releases calling names that newer pyparsing deprecates.
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nfilterwarnings =\n    error\n    ignore::DeprecationWarning:matplotlib.*\n")
 
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", str(tmp_path / "pytest.ini"), "-p", "no:cacheprovider",
-         "-p", "notebook_guard", "--nbval", "--nbval-current-env", "-q", "-W", "error", "planted.ipynb"],
+         "-p", "notebook_guard", "--nbval", "--nbval-current-env", "-q", "planted.ipynb"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])))
     assert "1 failed, 1 passed" in run.stdout, run.stdout

@@ -786,6 +786,9 @@ def main(argv=None):
     if not args.notebook.is_file():
         print(f"{args.notebook}: no such file. Give the path of the notebook to check.")
         return 2
+    if args.against is not None and not args.against.is_file():
+        print(f"{args.against}: no such file. Give --against the path of the student copy it was made from.")
+        return 2
     try:
         notebook = run_notebook(args.notebook, args.timeout)
     except (nbformat.reader.NotJSONError, nbformat.ValidationError, ValueError, KeyError) as error:

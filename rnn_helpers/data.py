@@ -197,14 +197,16 @@ def _parse_dates(cells, lines, path):
 
 def _parse_numbers(cells, column, dates, lines, path):
     blank = cells.str.lower().isin(NA_MARKERS).to_numpy()
-    numbers = pd.to_numeric(cells.where(~blank), errors="coerce").to_numpy(dtype=float)
+    numbers = np.array(pd.to_numeric(cells.where(~blank), errors="coerce"), dtype=float)
     # Some pandas releases read an overflowing number such as 1e400 as not a number;
-    # Python reads it as infinite, which is what it is.
+    # Python reads it as infinite, which is what it is (and is refused below).
     for index in np.flatnonzero(np.isnan(numbers) & ~blank):
         try:
-            numbers[index] = float(cells.iloc[index])
+            value = float(cells.iloc[index])
         except ValueError:
-            pass
+            continue
+        if np.isinf(value):
+            numbers[index] = value
     not_a_number = np.isnan(numbers) & ~blank
     infinite = np.isinf(numbers)
     for bad, what, fix in ((not_a_number, "value(s) that are not numbers", "Fix or blank those cells "
@@ -394,18 +396,21 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
     Derived in ``05_weather_data``.
     """
     parts = chronological_split(frame, train_fraction, valid_fraction)
-    scaler = fit_scaler(parts[0])
     windows = {}
     shortest = min(len(part) for part in parts)
     if shortest < length:
         name = ("train", "valid", "test")[[len(part) for part in parts].index(shortest)]
-        needed = next(days for days in range(length, 1000 * length + 3)
-                      if min(_part_sizes(days, train_fraction, valid_fraction)) >= length)
+        needed = next((days for days in range(length, 1000 * length + 3)
+                       if min(_part_sizes(days, train_fraction, valid_fraction)) >= length), None)
+        need = (f"{length}-day windows need at least {needed} days of data" if needed is not None
+                else "these fractions leave a part too small for any window")
+        shorter = (f"Use a window of at most {shortest} days, or more data" if shortest >= 1
+                   else "Use larger fractions for every part, or more data")
         raise ValueError(
             f"The {name} part has {shortest} days, fewer than the window length {length}: "
-            f"{length}-day windows need at least {needed} days of data, and there are "
-            f"{len(frame)}. Use a window of at most {max(shortest, 1)} days, or more data."
+            f"{need}, and there are {len(frame)}. {shorter}."
         )
+    scaler = fit_scaler(parts[0])
     for name, part in zip(("train", "valid", "test"), parts):
         windows[name] = make_windows(scale(part, scaler), part[TARGET].to_numpy(), length)
     return windows, scaler

@@ -407,7 +407,8 @@ MISTAKES = [
             wrong=(_bptt_with(tanh_again=True),)),
     Mistake("h_weight_grad_not_summed", ("check_backward",),
             "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
-            " gradient is the sum over all steps (accumulate with +=, do not assign with =).",
+            " gradient is the sum over all steps (accumulate with +=, do not assign with =;"
+            " in a loop running backward, = keeps only step 0, where h_{-1} = 0 makes it zero).",
             edits=(("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps',
                     'grads["h_weight"] = previous_hiddens[:, 0].T @ pre_activation_grads[:, 0]'),),
             notebooks=GRADIENT_NOTEBOOKS,

@@ -44,6 +44,8 @@ def clip_by_global_norm(grads, max_norm):
     """
     if max_norm is None:
         return grads
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be a positive number (or None for no clipping); got {max_norm}.")
     layers = _as_list(grads)
     norm = np.sqrt(sum(float(np.vdot(g, g)) for layer in layers for g in layer.values()))
     if not norm > max_norm:

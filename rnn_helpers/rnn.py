@@ -175,7 +175,7 @@ def rnn_forward(x, params, activation="tanh", *, validate=True):
     hiddens = hiddens.reshape(-1, n_hidden)
     outputs = hiddens @ params["o_weight"] + params["o_bias"]
     hiddens = hiddens.reshape(n_sequences, n_steps, n_hidden)
-    outputs = outputs.reshape(n_sequences, n_steps, -1)
+    outputs = outputs.reshape(n_sequences, n_steps, params["o_weight"].shape[1])
     return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
 
 

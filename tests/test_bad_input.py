@@ -203,3 +203,10 @@ def test_too_few_days_for_the_windows_says_how_many_are_needed(tmp_path):
         weather_windows(frame, length=7)
     windows, _ = weather_windows(frame, length=4)  # the advice works
     assert len(windows["test"][0]) == 1
+
+
+def test_fractions_that_leave_no_room_for_a_window_are_refused_clearly():
+    from rnn_helpers import load_weather, weather_windows
+
+    with pytest.raises(ValueError, match="valid part has 0 days.*larger fractions"):
+        weather_windows(load_weather(verbose=False), valid_fraction=0.0001)

@@ -158,3 +158,9 @@ def test_the_gradient_check_has_margin_and_catches_a_small_error():
     assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
     slightly_off = {**grads, "h_weight": grads["h_weight"] * 1.001}
     assert check_gradients(loss_of(x, y, "tanh"), params, slightly_off, epsilon=STEP)["h_weight"] > 100 * GRADIENT_TOLERANCE
+
+
+def test_an_empty_batch_gives_empty_outputs():
+    params = init_params(3, 4, 2)
+    outputs, hiddens = rnn_forward(np.zeros((0, 5, 3)), params)
+    assert outputs.shape == (0, 5, 2) and hiddens.shape == (0, 5, 4)

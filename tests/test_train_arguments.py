@@ -113,3 +113,11 @@ def test_relative_error_refuses_gradients_with_other_names():
         relative_error(grads, {"a": np.ones(2), "c": np.zeros(3)})
     with pytest.raises(ValueError, match="2 and 1 layers"):
         relative_error([grads, grads], [grads])
+
+
+@pytest.mark.parametrize("max_norm", [0, -1.0, float("nan")])
+def test_clipping_refuses_a_norm_that_is_not_positive(max_norm):
+    from rnn_helpers import clip_by_global_norm
+
+    with pytest.raises(ValueError, match="max_norm must be a positive number"):
+        clip_by_global_norm({"i_weight": np.ones((2, 2))}, max_norm)

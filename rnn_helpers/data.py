@@ -267,8 +267,8 @@ def chronological_split(frame, train_fraction=0.7, valid_fraction=0.15):
             f"train_fraction={train_fraction} and valid_fraction={valid_fraction} must "
             "be positive and add up to less than 1 so the test part is not empty."
         )
-    train_end = round(train_fraction * len(frame))
-    valid_end = round((train_fraction + valid_fraction) * len(frame))
+    train_days, valid_days, _ = _part_sizes(len(frame), train_fraction, valid_fraction)
+    train_end, valid_end = train_days, train_days + valid_days
     return frame.iloc[:train_end], frame.iloc[train_end:valid_end], frame.iloc[valid_end:]
 
 
@@ -417,7 +417,7 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
 
 
 def _part_sizes(days, train_fraction, valid_fraction):
-    """Rows in each part chronological_split gives for ``days`` rows."""
+    """Rows in the train, valid and test parts of ``days`` rows (the split's rounding)."""
     train_end = round(train_fraction * days)
     valid_end = round((train_fraction + valid_fraction) * days)
     return train_end, valid_end - train_end, days - valid_end

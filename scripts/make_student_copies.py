@@ -24,13 +24,13 @@ from pathlib import Path
 
 import nbformat
 
+from rnn_helpers.checks import CHECK_CALL, EXERCISE_NUMBER
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 STUDENT = NOTEBOOKS / "student"
 
 SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
-CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", flags=re.M)
-EXERCISE_NUMBER = re.compile(r"exercise\s+(\d+)", flags=re.I)
 WHERE_SOLUTIONS_ARE = re.compile(
     r"Try each exercise before you open its solution:.*?\(click the three dots to open one\)\.", flags=re.S)
 WHERE_TO_WRITE = (

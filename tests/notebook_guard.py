@@ -29,7 +29,8 @@ cells in the browser (``tests/test_browser.py`` records it).
 
 The whole suite in parallel. A bare ``pytest`` (no file or folder named, no ``-n``)
 runs on ``-n auto --dist loadfile`` (pytest-xdist): one worker per core, each file (and
-so each notebook, whose cells share one kernel) kept whole on one worker. Naming files,
+so each notebook, whose cells share one kernel) kept whole on one worker, the longest
+files first (``pytest_collection_modifyitems``). Naming files,
 ``--pdb``, or ``-n 0`` runs in one process as usual.
 """
 
@@ -50,7 +51,29 @@ def pytest_load_initial_conftests(early_config, parser, args):  # noqa: ARG001 (
     if (whole_suite and early_config.pluginmanager.has_plugin("xdist")
             and getattr(known, "numprocesses", None) is None and "PYTEST_XDIST_WORKER" not in os.environ
             and not getattr(known, "collectonly", False)):
-        args[:0] = ["--numprocesses=auto", "--dist=loadfile"]
+        args[:0] = ["--numprocesses=auto", "--dist=loadfile", "--no-loadscope-reorder"]
+
+
+def pytest_collection_modifyitems(items):
+    """The order pytest-xdist hands out files in: the longest first.
+
+    Under ``--dist loadfile`` each file is one unit of work (a notebook's cells share one
+    kernel, so they must stay on one worker). With ``--no-loadscope-reorder`` the files
+    go out in this order: the browser test first (by far the longest file, it must not
+    start last), then the notebooks, longest first, then the other test files.
+    """
+    cells = {}
+    for item in items:
+        cells[item.path] = cells.get(item.path, 0) + 1
+
+    def order(item):
+        if item.path.name == "test_browser.py":
+            return (0, 0)
+        if item.path.suffix == ".ipynb":
+            return (1, -cells[item.path])
+        return (2, 0)
+
+    items.sort(key=order)
 
 
 class FigureMismatch(AssertionError):

@@ -184,9 +184,8 @@ def lab(chromium_executable, tmp_path_factory):
     served = state / "served"
     shutil.copytree(NOTEBOOKS, served / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    server = JupyterLab(served, state)
+    server = JupyterLab(served, state)   # it boots while Chromium starts (see lab_page)
     try:
-        server.wait_until_up()
         yield server
     finally:
         server.stop()
@@ -212,8 +211,9 @@ def screenshot_dir(config, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab_page(browser, lab):
+def lab_page(lab, browser):
     """One JupyterLab page for the module; each test opens its notebook in it."""
+    lab.wait_until_up()
     page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(60_000)
     page.goto(lab.url())
@@ -229,8 +229,9 @@ def notebook_page(lab_page, lab):
 
     def open_notebook(path):
         served = lab.served_path(path)
-        lab_page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open',"
-                          " {path, factory: 'Notebook'})", served)
+        # (The widget the command resolves to is not returned: serialising it costs seconds.)
+        lab_page.evaluate("async path => { await window.jupyterapp.commands.execute('docmanager:open',"
+                          " {path, factory: 'Notebook'}); }", served)
         lab_page.wait_for_function(
             """path => { const panel = window.jupyterapp.shell.currentWidget;
                 return panel && panel.context && panel.context.path === path && panel.context.isReady
@@ -240,10 +241,10 @@ def notebook_page(lab_page, lab):
 
     yield open_notebook
     lab_page.set_viewport_size(VIEWPORT)
-    # Shut the notebook's kernel down and close it without saving.
-    lab_page.evaluate("""async () => {
+    # Close the notebook without saving; its kernel shuts down meanwhile.
+    lab_page.evaluate("""() => {
         for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
-            if (widget.sessionContext) await widget.sessionContext.shutdown();
+            if (widget.sessionContext) widget.sessionContext.shutdown();
             widget.dispose();
         } }""")
 
@@ -363,7 +364,7 @@ def restart_and_run_all(page):
     """Click "Restart the kernel and run all cells", confirm, wait until every cell ran; seconds taken."""
     page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
                            " const k = p.sessionContext.session && p.sessionContext.session.kernel;"
-                           " return k && k.status === 'idle'; }", timeout=120_000)
+                           " return k && k.status === 'idle'; }", timeout=120_000, polling=100)
     page.evaluate(WATCH_EXECUTIONS)
     start = time.monotonic()
     page.click('.jp-NotebookPanel-toolbar [data-command="notebook:restart-run-all"]')
@@ -380,9 +381,14 @@ def restart_and_run_all(page):
     seconds = time.monotonic() - start
     # Figures and formulas render just after the kernel finishes: let them settle.
     page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
-                           ".every(img => img.complete)")
-    page.wait_for_timeout(500)
+                           ".every(img => img.complete)", polling=100)
+    after_two_frames(page)
     return seconds, progress
+
+
+def after_two_frames(page):
+    """Return once the browser has laid out and painted what the page holds now."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def check_run(view, progress, notebook, student_copy):

@@ -56,9 +56,11 @@ HEADING_LENGTH_MAX = 90       # characters: longer "headings" are sentences stor
 
 
 def series_notebooks():
-    """The notebooks of the series, plus one student copy when those exist."""
+    """The notebooks of the series, plus one student copy (the shortest) when those exist."""
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
-    paths += sorted((NOTEBOOKS / "student").glob("*.ipynb"))[:1]
+    copies = sorted((NOTEBOOKS / "student").glob("*.ipynb"))
+    if copies:
+        paths.append(min(copies, key=lambda copy: len(nbformat.read(copy, as_version=4).cells)))
     return paths
 
 

@@ -60,6 +60,20 @@ def linear_schedule(lr, step, total_steps):
     ``lr * (1 - step / total_steps)``: ``lr`` at the first update, ``lr / total_steps``
     at the last.
 
+    Parameters
+    ----------
+    lr : float
+        The rate at the first update.
+    step : int
+        The update about to be made, 0 to ``total_steps - 1``.
+    total_steps : int
+        Updates in the whole run (batches per epoch times epochs).
+
+    Returns
+    -------
+    float
+        The rate for this update.
+
     Notes
     -----
     Derived in ``06_training_loop``.

@@ -34,7 +34,9 @@ class TrainResult:
     squared) for ``"train"`` and ``"valid"``, scored on the last step of every window
     with the parameters at the end of that epoch. ``interrupted`` is True when
     training was stopped early (Ctrl-C); the last history entry then scores the
-    returned parameters, after the last batch done, even if that epoch was cut short.
+    parameters after the last batch done, even if that epoch was cut short. Those are
+    the parameters returned, unless ``restore_best=True`` returned an earlier epoch's
+    (``best_epoch``).
     """
 
     layers: list

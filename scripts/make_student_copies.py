@@ -125,7 +125,7 @@ def out_of_date(student_dir=STUDENT):
         target = student_dir / path.name
         if not target.is_file():
             problems.append(f"{target.name}: missing")
-        elif target.read_text() != student_text(path):
+        elif target.read_text(encoding="utf-8") != student_text(path):
             problems.append(f"{target.name}: out of date")
     expected = {path.name for path in sources()}
     problems += [f"{path.name}: no such notebook in {NOTEBOOKS.name}/ any more"
@@ -138,7 +138,7 @@ def write_copies(student_dir=STUDENT):
     student_dir.mkdir(parents=True, exist_ok=True)
     names = set()
     for path in sources():
-        (student_dir / path.name).write_text(student_text(path))
+        (student_dir / path.name).write_text(student_text(path), encoding="utf-8")
         names.add(path.name)
     for stale in student_dir.glob("*.ipynb"):
         if stale.name not in names:

@@ -71,7 +71,7 @@ def regenerate(path):
     path = Path(path)
     text = nbformat.writes(execute(path)) + "\n"
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 
 

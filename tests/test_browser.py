@@ -225,15 +225,31 @@ def lab_page(lab, browser):
     page.close()
 
 
+@pytest.fixture(scope="module")
+def idle_kernels():
+    """The kernel each folder's last notebook ran on, kept for the folder's next notebook."""
+    return {}
+
+
 @pytest.fixture
-def notebook_page(lab_page, lab):
-    """Open a notebook in JupyterLab (as a double click in the file browser does); close it after."""
+def notebook_page(lab_page, lab, idle_kernels):
+    """Open a notebook in JupyterLab (as a double click in the file browser does); close it after.
+
+    A notebook opens on the kernel the previous notebook of its folder ran on, as
+    choosing "Use Kernel from Other Session" does: the test restarts the kernel anyway
+    ("Restart Kernel and Run All Cells"), so every notebook still runs in a fresh
+    process, in its own folder, and no kernel has to start only to be restarted.
+    """
+    opened = {}
 
     def open_notebook(path):
         served = lab.served_path(path)
+        opened["folder"] = Path(served).parent.as_posix()
+        kernel = idle_kernels.pop(opened["folder"], None)
         # (The widget the command resolves to is not returned: serialising it costs seconds.)
-        lab_page.evaluate("async path => { await window.jupyterapp.commands.execute('docmanager:open',"
-                          " {path, factory: 'Notebook'}); }", served)
+        lab_page.evaluate("async ([path, kernel]) => { await window.jupyterapp.commands.execute("
+                          "'docmanager:open', kernel ? {path, factory: 'Notebook', kernel: {id: kernel}}"
+                          " : {path, factory: 'Notebook'}); }", [served, kernel])
         lab_page.wait_for_function(
             """path => { const panel = window.jupyterapp.shell.currentWidget;
                 return panel && panel.context && panel.context.path === path && panel.context.isReady
@@ -243,12 +259,19 @@ def notebook_page(lab_page, lab):
 
     yield open_notebook
     lab_page.set_viewport_size(VIEWPORT)
-    # Close the notebook without saving; its kernel shuts down meanwhile.
-    lab_page.evaluate("""() => {
+    # Close the notebook without saving and keep its kernel (idle, or stopped if it is not).
+    kernel = lab_page.evaluate("""() => {
+        let kept = null;
         for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
-            if (widget.sessionContext) widget.sessionContext.shutdown();
+            const kernel = widget.sessionContext && widget.sessionContext.session
+                && widget.sessionContext.session.kernel;
+            if (kernel && kernel.status === 'idle') kept = kernel.id;
+            else if (widget.sessionContext) widget.sessionContext.shutdown();
             widget.dispose();
-        } }""")
+        }
+        return kept; }""")
+    if kernel and "folder" in opened:
+        idle_kernels[opened["folder"]] = kernel
 
 
 @pytest.fixture
@@ -303,6 +326,12 @@ RUN_ALL_PROGRESS = """() => {
     return {code: code.length, started: started.length, running: running.length, errors,
             status: kernel ? kernel.status : 'none'};
 }"""
+
+RUN_ALL_FINISHED = f"""() => {{
+    const progress = ({RUN_ALL_PROGRESS})();
+    const idle = progress.status === 'idle' && progress.running === 0;
+    return idle && (progress.started === progress.code || progress.errors.length > 0) ? progress : false;
+}}"""
 
 WATCH_EXECUTIONS = """() => {
     window.__cellsStarted = new Set();
@@ -364,6 +393,8 @@ def cell_view(page):
 
 def restart_and_run_all(page):
     """Click "Restart the kernel and run all cells", confirm, wait until every cell ran; seconds taken."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
                            " const k = p.sessionContext.session && p.sessionContext.session.kernel;"
                            " return k && k.status === 'idle'; }", timeout=120_000, polling=100)
@@ -371,15 +402,12 @@ def restart_and_run_all(page):
     start = time.monotonic()
     page.click('.jp-NotebookPanel-toolbar [data-command="notebook:restart-run-all"]')
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
-    deadline = start + RUN_ALL_TIMEOUT_S
-    while True:
-        progress = page.evaluate(RUN_ALL_PROGRESS)
-        idle = progress["status"] == "idle" and progress["running"] == 0
-        if idle and (progress["started"] == progress["code"] or progress["errors"]):
-            break
-        if time.monotonic() > deadline:
-            pytest.fail(f"Run All did not finish within {RUN_ALL_TIMEOUT_S} s: {progress}")
-        page.wait_for_timeout(200)
+    # The page itself watches for the end (no round trip to Python per check).
+    try:
+        finished = page.wait_for_function(RUN_ALL_FINISHED, polling=200, timeout=RUN_ALL_TIMEOUT_S * 1000)
+    except PlaywrightTimeout:
+        pytest.fail(f"Run All did not finish within {RUN_ALL_TIMEOUT_S} s: {page.evaluate(RUN_ALL_PROGRESS)}")
+    progress = finished.json_value()
     seconds = time.monotonic() - start
     # Figures and formulas render just after the kernel finishes: let them settle.
     page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"

@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # seconds; each run below is stopped after its first epoch
 
 
-
 @pytest.fixture
 def sigint_as_in_a_terminal():
     """SIGINT raising KeyboardInterrupt, as in a terminal or a kernel, whatever started the tests.

@@ -35,6 +35,7 @@ files first (``pytest_collection_modifyitems``). Naming files,
 """
 
 import base64
+from collections import Counter
 import io
 import os
 import tempfile
@@ -62,9 +63,7 @@ def pytest_collection_modifyitems(items):
     go out in this order: the browser test first (by far the longest file, it must not
     start last), then the notebooks, longest first, then the other test files.
     """
-    cells = {}
-    for item in items:
-        cells[item.path] = cells.get(item.path, 0) + 1
+    cells = Counter(item.path for item in items)
 
     def order(item):
         if item.path.name == "test_browser.py":

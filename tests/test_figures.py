@@ -20,6 +20,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS.parent / "scripts"))
 from run_notebooks import execute  # noqa: E402
 
+
 def draw(lines=("tmax", "tmin"), size=(5, 3)):
     """The PNG of a small two-line plot, as the notebooks draw them."""
     days = range(30)

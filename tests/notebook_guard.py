@@ -35,10 +35,10 @@ files first (``pytest_collection_modifyitems``). Naming files,
 """
 
 import base64
-from collections import Counter
 import io
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest

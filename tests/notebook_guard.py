@@ -75,6 +75,33 @@ def pytest_collection_modifyitems(items):
     items.sort(key=order)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, but a worker gets its next file only when its current one is done.
+
+    pytest-xdist sends a worker the next file as soon as two tests of its current file
+    are left. The browser test's last two notebooks take about 25 s, so the file it
+    received that way waited behind them while the other worker ran out of work. A
+    worker holds its last test until it knows what follows, so the next file is sent
+    when one test is left.
+    """
+    from xdist.scheduler import LoadFileScheduling
+
+    if config.getoption("dist") != "loadfile" or not hasattr(LoadFileScheduling, "_pending_of"):
+        return None
+
+    class LoadFileWithoutLookahead(LoadFileScheduling):
+        def _reschedule(self, node):
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+            elif self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
+
+    return LoadFileWithoutLookahead(config, log)
+
+
 class FigureMismatch(AssertionError):
     """A freshly drawn figure differs from the stored one."""
 

@@ -258,7 +258,8 @@ def notebook_page(lab_page, lab, idle_kernels):
         return lab_page
 
     yield open_notebook
-    lab_page.set_viewport_size(VIEWPORT)
+    if lab_page.viewport_size != VIEWPORT:  # a failure's full-page screenshot changed it
+        lab_page.set_viewport_size(VIEWPORT)
     # Close the notebook without saving and keep its kernel (idle, or stopped if it is not).
     kernel = lab_page.evaluate("""() => {
         let kept = null;
@@ -395,9 +396,12 @@ def restart_and_run_all(page):
     """Click "Restart the kernel and run all cells", confirm, wait until every cell ran; seconds taken."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    # The kernel need not be idle: one still starting (a folder's first notebook) or still
+    # connecting is restarted all the same, and waiting would only wait for a process that
+    # the restart replaces.
     page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
-                           " const k = p.sessionContext.session && p.sessionContext.session.kernel;"
-                           " return k && k.status === 'idle'; }", timeout=120_000, polling=100)
+                           " return p.sessionContext.session && p.sessionContext.session.kernel; }",
+                           timeout=120_000, polling=100)
     page.evaluate(WATCH_EXECUTIONS)
     start = time.monotonic()
     page.click('.jp-NotebookPanel-toolbar [data-command="notebook:restart-run-all"]')
@@ -539,7 +543,10 @@ def move_one_slider(page, index):
             arg=[index, before], timeout=30_000)
     except Exception as error:  # playwright's TimeoutError
         pytest.fail(f"explorer cell {index}: moving the slider did not redraw the figure ({error})")
-    page.wait_for_timeout(300)
+    # An error would be shown before the kernel is idle again.
+    page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
+                           " const k = p.sessionContext.session && p.sessionContext.session.kernel;"
+                           " return k && k.status === 'idle'; }", polling=100)
     errors = cell_view(page)[index]["stderr"]
     assert not errors, f"explorer cell {index}: moving the slider raised an error:\n{errors[0]}"
 

@@ -310,6 +310,10 @@ def full_page_screenshot(page, target):
 
 # --------------------------------------------------------------------- what the page shows
 
+KERNEL_IDLE = """() => { const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle'; }"""
+
 RUN_ALL_PROGRESS = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const cells = panel.content.widgets;
@@ -397,12 +401,9 @@ def restart_and_run_all(page):
     """Click "Restart the kernel and run all cells", confirm, wait until every cell ran; seconds taken."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    # The kernel need not be idle: one still starting (a folder's first notebook) or still
-    # connecting is restarted all the same, and waiting would only wait for a process that
-    # the restart replaces.
-    page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
-                           " return p.sessionContext.session && p.sessionContext.session.kernel; }",
-                           timeout=120_000, polling=100)
+    # Idle first: a restart while the page is still connecting to the kernel can leave the
+    # page and the server speaking different websocket protocols, and Run All never ends.
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=100)
     page.evaluate(WATCH_EXECUTIONS)
     start = time.monotonic()
     page.click('.jp-NotebookPanel-toolbar [data-command="notebook:restart-run-all"]')
@@ -545,9 +546,7 @@ def move_one_slider(page, index):
     except Exception as error:  # playwright's TimeoutError
         pytest.fail(f"explorer cell {index}: moving the slider did not redraw the figure ({error})")
     # An error would be shown before the kernel is idle again.
-    page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget;"
-                           " const k = p.sessionContext.session && p.sessionContext.session.kernel;"
-                           " return k && k.status === 'idle'; }", polling=100)
+    page.wait_for_function(KERNEL_IDLE, polling=100)
     errors = cell_view(page)[index]["stderr"]
     assert not errors, f"explorer cell {index}: moving the slider raised an error:\n{errors[0]}"
 

@@ -19,13 +19,20 @@ def persistence_forecast(x, scaler):
     Returns
     -------
     ndarray, shape (N,)
+
+    Notes
+    -----
+    A baseline of ``05_weather_data``; ``06_training_loop`` compares the RNN with it.
     """
     today = scaler.inverse_transform(x[:, -1, :])
     return today[:, PREDICTORS.index("tmax")]
 
 
 class WindowRegression:
-    """A fitted linear model: ``predict(flat) = flat @ coef_ + intercept_``."""
+    """A fitted linear model: ``predict(flat) = flat @ coef_ + intercept_``.
+
+    A baseline of ``05_weather_data``; ``06_training_loop`` compares the RNN with it.
+    """
 
     def __init__(self, coef, intercept):
         self.coef_, self.intercept_ = coef, intercept
@@ -50,6 +57,10 @@ def fit_window_regression(x, y):
     -------
     WindowRegression
         ``coef_`` (T * F,), ``intercept_``; predict with ``model.predict(x.reshape(len(x), -1))``.
+
+    Notes
+    -----
+    A baseline of ``05_weather_data``; ``06_training_loop`` compares the RNN with it.
     """
     flat, target = x.reshape(len(x), -1), y[:, -1, 0]
     flat_mean, target_mean = flat.mean(axis=0), target.mean()
@@ -65,6 +76,10 @@ def baseline_scores(windows, scaler):
     dict
         ``{"tomorrow = today": {"train": mse, "valid": mse, "test": mse},
         "linear regression (window)": {...}}``
+
+    Notes
+    -----
+    Used in ``05_weather_data`` and ``06_training_loop``.
     """
     regression = fit_window_regression(*windows["train"])
     scores = {"tomorrow = today": {}, "linear regression (window)": {}}

@@ -279,6 +279,10 @@ class Scaler:
     a constant column gets ``scale_`` 1), with its attribute and method names, in a few
     lines of NumPy: importing scikit-learn would take longer than training on the
     bundled data.
+
+    Notes
+    -----
+    The arithmetic is worked out by hand in ``05_weather_data``.
     """
 
     def __init__(self, mean, scale):
@@ -328,7 +332,10 @@ def fit_scaler(train, columns=PREDICTORS):
 
 
 def scale(part, scaler, columns=PREDICTORS):
-    """Scale ``part[columns]`` with an already fitted scaler; returns an (rows, F) array."""
+    """Scale ``part[columns]`` with an already fitted scaler; returns an (rows, F) array.
+
+    The arithmetic is worked out by hand in ``05_weather_data``.
+    """
     return scaler.transform(part[columns].to_numpy())
 
 

@@ -29,6 +29,10 @@ def numerical_gradient(loss_fn, params, epsilon=EPSILON):
     Returns
     -------
     Same structure as ``params``: ``(loss(p + eps) - loss(p - eps)) / (2 eps)`` per entry.
+
+    Notes
+    -----
+    Central differences are explained in ``03_manual_backprop``.
     """
     layers = [params] if isinstance(params, dict) else list(params)
     copies = [{name: np.array(value, dtype=float) for name, value in layer.items()} for layer in layers]
@@ -57,6 +61,10 @@ def relative_error(analytic, numeric):
     One number per comparison; 0 when both are zero. Below ``GRADIENT_TOLERANCE``
     the two agree to the precision central differences can reach. Dicts are compared
     by name: both must have the same keys (and lists the same length).
+
+    Notes
+    -----
+    The measure ``check_gradients`` reports (``03_manual_backprop``).
     """
     _check_same_names(analytic, numeric)
     analytic_flat = _flatten(analytic)
@@ -76,6 +84,10 @@ def check_gradients(loss_fn, params, analytic, epsilon=EPSILON):
     -------
     dict
         ``{name: relative_error}``; for stacked layers, names are ``"layer0.i_weight"`` etc.
+
+    Notes
+    -----
+    Central differences, and the bugs this check catches, are explained in ``03_manual_backprop``.
     """
     numeric = numerical_gradient(loss_fn, params, epsilon)
     if isinstance(params, dict):

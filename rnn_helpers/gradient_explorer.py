@@ -61,6 +61,10 @@ def explorer_inputs(input_scale, steps, n_hidden=8, seed=0):
     ndarray, shape (steps, H)
         Entries drawn from N(0, input_scale**2 / H), so each row's length is about
         ``input_scale``.
+
+    Notes
+    -----
+    The gradient explorer of ``04_bptt_loop``.
     """
     _check_positive("input_scale", input_scale)
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:

@@ -7,7 +7,10 @@ import numpy as np
 
 
 def mse(actual, predicted):
-    """Mean squared error, ``mean((actual - predicted)**2)``, in squared target units."""
+    """Mean squared error, ``mean((actual - predicted)**2)``, in squared target units.
+
+    Introduced in ``03_manual_backprop``, with ``half_sse`` and ``mse_grad``.
+    """
     actual, predicted = _same_shape(actual, predicted)
     return float(np.mean((actual - predicted) ** 2))
 
@@ -18,13 +21,20 @@ def mse_grad(actual, predicted):
     This is the exact gradient of ``0.5 * sum((predicted - actual)**2)``
     (see ``half_sse``), not of ``mse``: the mean's 2/n factor is left out.
     Shape: the same as ``predicted``.
+
+    Notes
+    -----
+    Derived in ``03_manual_backprop``.
     """
     actual, predicted = _same_shape(actual, predicted)
     return predicted - actual
 
 
 def half_sse(actual, predicted):
-    """``0.5 * sum((predicted - actual)**2)``: the objective whose gradient is ``mse_grad``."""
+    """``0.5 * sum((predicted - actual)**2)``: the objective whose gradient is ``mse_grad``.
+
+    Derived in ``03_manual_backprop``.
+    """
     actual, predicted = _same_shape(actual, predicted)
     return 0.5 * float(np.sum((predicted - actual) ** 2))
 

@@ -16,6 +16,10 @@ def sgd_step(params, grads, lr):
         Same keys and shapes (``grads`` from ``rnn_backward``).
     lr : float
         Learning rate.
+
+    Notes
+    -----
+    Used from ``04_bptt_loop`` on.
     """
     _check_matching(params, grads)
     return {name: params[name] - lr * grads[name] for name in params}

@@ -18,6 +18,10 @@ def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
     outputs as many values as it has hidden units, and the top one ``n_outputs``.
     Layer ``l`` is drawn with seed ``seed + l``, so a one-layer stack equals
     ``[init_params(n_inputs, H, n_outputs, seed)]``.
+
+    Notes
+    -----
+    Used in ``06_training_loop``.
     """
     hidden_sizes = list(hidden_sizes)
     if not hidden_sizes:
@@ -42,6 +46,10 @@ def stack_forward(x, layers, activation="tanh", *, validate=True):
         The top layer's outputs.
     cache : list of (layer_input, hiddens)
         What ``stack_backward`` needs, one entry per layer.
+
+    Notes
+    -----
+    Used in ``06_training_loop``.
     """
     cache = []
     layer_input = x
@@ -65,6 +73,10 @@ def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=Tr
     -------
     list of dict
         One gradient dict per layer, same order, keys and shapes as ``layers``.
+
+    Notes
+    -----
+    Exercise 4 of ``06_training_loop`` writes it.
     """
     if len(cache) != len(layers):
         raise ValueError(

@@ -37,6 +37,10 @@ class TrainResult:
     parameters after the last batch done, even if that epoch was cut short. Those are
     the parameters returned, unless ``restore_best=True`` returned an earlier epoch's
     (``best_epoch``).
+
+    Notes
+    -----
+    Returned by ``train()``, which is derived in ``06_training_loop``.
     """
 
     layers: list

@@ -59,6 +59,10 @@ def training_curves(lr=0.02, batch_size=16, clip=True, schedule="linear", optimi
         step of each window, the full validation windows); ``"diverged"``: ``None``,
         or the message of the ``FloatingPointError`` that stopped a diverging run
         (its curves are then empty); ``"settings"``: the settings used.
+
+    Notes
+    -----
+    The training explorer of ``06_training_loop``.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"Unknown schedule {schedule!r}. Use one of {SCHEDULES}.")
@@ -87,7 +91,10 @@ def training_curves(lr=0.02, batch_size=16, clip=True, schedule="linear", optimi
 
 
 def describe_settings(settings):
-    """A one-line label such as ``"adam, lr=0.02, batch 16, clip on, linear"``."""
+    """A one-line label such as ``"adam, lr=0.02, batch 16, clip on, linear"``.
+
+    The training explorer of ``06_training_loop``.
+    """
     return (f"{settings['optimizer']}, lr={settings['lr']:g}, batch {settings['batch_size']}, "
             f"clip {'on' if settings['clip'] else 'off'}, {settings['schedule']}")
 
@@ -98,6 +105,10 @@ def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
     A diverged run shows its message instead of curves. Values above ``ylim`` are
     cut off at the top edge (a bad run would otherwise flatten every other curve).
     Returns the Figure.
+
+    Notes
+    -----
+    The training explorer of ``06_training_loop``.
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.5))
     if curves["diverged"]:
@@ -135,6 +146,10 @@ def compare_settings(runs, ylim=(15, 60)):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Notes
+    -----
+    The training explorer of ``06_training_loop``.
     """
     if not runs:
         raise ValueError("runs is empty: pass a list of training_curves(...) results.")

@@ -748,12 +748,28 @@ def _against(rows, notebook, against):
 def run_notebook(path, timeout=120):
     """Execute the notebook at ``path`` in a fresh kernel, past errors; return it executed."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(Path(path).resolve().parent)}}).execute()
-    return notebook
+    return execute_in_fresh_kernel(notebook, Path(path).resolve().parent, timeout, allow_errors=True)
+
+
+def execute_in_fresh_kernel(notebook, folder, timeout, allow_errors=False):
+    """Execute ``notebook`` (in place, and return it) in a new python3 kernel started in ``folder``.
+
+    A kernel that dies before its first reply is started once more: jupyter_client
+    chooses a kernel's TCP ports before the kernel binds them, and on a busy machine
+    another process can take one of them in between ("Address already in use").
+    """
+    from nbclient import NotebookClient
+
+    for attempt in (1, 2):
+        try:
+            NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                           resources={"metadata": {"path": str(folder)}}).execute()
+            return notebook
+        except RuntimeError as error:
+            if attempt == 2 or "Kernel died before replying to kernel_info" not in str(error):
+                raise
 
 
 def format_table(rows):

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from rnn_helpers.checks import execute_in_fresh_kernel
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_METADATA = {
@@ -50,8 +51,7 @@ def execute(path, timeout=600):
     """Run the notebook at ``path`` in a fresh kernel; return the executed notebook."""
     notebook = nbformat.read(path, as_version=4)
     os.environ["PYTHONHASHSEED"] = "0"  # inherited by the kernel
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    execute_in_fresh_kernel(notebook, Path(path).parent, timeout)
     for index, cell in enumerate(notebook.cells):
         cell.metadata.pop("execution", None)
         if "outputs" in cell:

@@ -589,3 +589,34 @@ def test_regeneration_stores_outputs_and_drops_timing(tmp_path):
     stored = nbformat.read(path, as_version=4)
     assert stored.cells[0].outputs[0].text == "42\n"
     assert "execution" not in stored.cells[0].metadata
+
+
+
+DIED_AT_START = "Kernel died before replying to kernel_info"
+
+
+@pytest.mark.parametrize("errors, starts, raised", [
+    ([DIED_AT_START], 2, None),                         # started once more, then it runs
+    ([DIED_AT_START, DIED_AT_START], 2, DIED_AT_START),  # but not a third time
+    (["Kernel died"], 1, "Kernel died"),                # died during a cell: not started again
+])
+def test_a_kernel_that_dies_before_its_first_reply_is_started_once_more(monkeypatch, errors, starts, raised):
+    # Another process can take a port jupyter_client chose before the kernel binds it.
+    from nbclient import NotebookClient
+
+    started = []
+
+    def execute(client):
+        started.append(client)
+        if len(started) <= len(errors):
+            raise RuntimeError(errors[len(started) - 1])
+        return client.nb
+
+    monkeypatch.setattr(NotebookClient, "execute", execute)
+    notebook = nbformat.v4.new_notebook()
+    if raised is None:
+        assert rnn_helpers.checks.execute_in_fresh_kernel(notebook, ".", timeout=10) is notebook
+    else:
+        with pytest.raises(RuntimeError, match=raised):
+            rnn_helpers.checks.execute_in_fresh_kernel(notebook, ".", timeout=10)
+    assert len(started) == starts

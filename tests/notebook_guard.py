@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile``, but a worker gets its next file only when its current one is done.
+    """``--dist loadfile``, but a worker gets its next file only when one test of its current one is left.
 
     pytest-xdist sends a worker the next file as soon as two tests of its current file
     are left. The browser test's last two notebooks take about 25 s, so the file it

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from rnn_helpers import checks
@@ -218,8 +217,7 @@ def test_a_student_copy_runs_to_its_first_stub_and_stops_there(tmp_path):
     student = maker.student_copy(source)
     first_stub = next(index for index, cell in enumerate(student.cells) if "exercise" in cell.metadata.get("tags", []))
     with pytest.raises(CellExecutionError):
-        NotebookClient(student, timeout=60, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        checks.execute_in_fresh_kernel(student, tmp_path, timeout=60)
     error = next(output for output in student.cells[first_stub].outputs if output.output_type == "error")
     assert error.ename == "NotImplementedError"
     assert error.evalue.startswith("Exercise 1: write my_relu_forward(x, i_weight, h_weight, o_weight) in this cell")

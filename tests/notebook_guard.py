@@ -55,14 +55,58 @@ def pytest_load_initial_conftests(early_config, parser, args):  # noqa: ARG001 (
         args[:0] = ["--numprocesses=auto", "--dist=loadfile", "--no-loadscope-reorder"]
 
 
-def pytest_collection_modifyitems(items):
-    """The order pytest-xdist hands out files in: the longest first.
+HANDED_OVER = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--nbval-own-kernel", action="store_true",
+        help="Also run the notebooks in nbval's own kernel when the browser test runs them "
+             "(tests/test_browser.py compares their outputs otherwise; each notebook then runs twice).")
+
+
+def notebooks_run_in_browser(items):
+    """The notebooks the browser test will run to the end in this session (resolved paths)."""
+    runs = [item for item in items if getattr(item, "originalname", "") == "test_notebook_in_jupyterlab"]
+    if not runs or not runs[0].module.browser_will_run():
+        return set()
+    return {Path(item.callspec.params["path"]).resolve() for item in runs}
+
+
+def hand_over_to_browser(config, items):
+    """Take the cells of every notebook the browser test runs away from nbval's kernel.
+
+    Each notebook is then executed once: JupyterLab's "Restart Kernel and Run All Cells"
+    in the browser test, which compares every cell's outputs with the stored ones by
+    nbval's own rules (``IPyNbCell.compare_outputs``, the cell's markers and tags) and
+    every figure as below. Returns the cells taken, by notebook; ``--nbval-own-kernel``
+    takes none.
+    """
+    if config.getoption("nbval_own_kernel", False):
+        return {}
+    in_browser = notebooks_run_in_browser(items)
+    handed = {}
+    for item in items:
+        if is_nbval_cell(item) and item.path.resolve() in in_browser:
+            handed.setdefault(item.path.resolve(), []).append(item)
+    if handed:
+        taken = {id(item) for cells in handed.values() for item in cells}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in taken])
+        items[:] = [item for item in items if id(item) not in taken]
+        config.stash[HANDED_OVER] = handed
+    return handed
+
+
+@pytest.hookimpl(trylast=True)  # after -k and --deselect: only the browser runs that remain count
+def pytest_collection_modifyitems(config, items):
+    """Hand the browser test its notebooks' cells; then the order pytest-xdist hands out files in.
 
     Under ``--dist loadfile`` each file is one unit of work (a notebook's cells share one
     kernel, so they must stay on one worker). With ``--no-loadscope-reorder`` the files
     go out in this order: the browser test first (by far the longest file, it must not
     start last), then the notebooks, longest first, then the other test files.
     """
+    hand_over_to_browser(config, items)
     cells = Counter(item.path for item in items)
 
     def order(item):
@@ -169,19 +213,30 @@ def is_nbval_cell(item):
     return type(item).__name__ == "IPyNbCell" and hasattr(item, "test_outputs")
 
 
-def check_figures(item):
+def cell_index(item):
+    """The index of an nbval cell among all the cells of its notebook (markdown included)."""
+    return next((number for number, cell in enumerate(item.parent.nb.cells) if cell is item.cell), None)
+
+
+def check_figures(item, not_compared=None):
+    """Compare the figures nbval's cell ``item`` drew (``item.test_outputs``) with the stored ones.
+
+    Raises FigureMismatch; a figure that cannot be compared is recorded with its reason
+    in ``not_compared`` (a list; by default the item's ``user_properties``).
+    """
     options = getattr(item, "options", {}) or {}
     if not options.get("check", True) or item.cell.get("execution_count") is None:
         return
+    record = item.user_properties if not_compared is None else not_compared
     stored, fresh = stored_pngs(item.cell.get("outputs", [])), stored_pngs(item.test_outputs or [])
-    index = next((number for number, cell in enumerate(item.parent.nb.cells) if cell is item.cell), None)
+    index = cell_index(item)
     where = f"cell {index} (nbval's Cell {item.cell_num})"
     if len(stored) != len(fresh):
         raise FigureMismatch(f"{where} drew {len(fresh)} figure(s); the notebook stores {len(stored)}")
     for number, (old, new) in enumerate(zip(stored, fresh), start=1):
         reason = why_not_comparable(old, new)
         if reason is not None:
-            item.user_properties.append(("figure_not_compared", reason))
+            record.append(("figure_not_compared", reason))
             continue
         keep = Path(tempfile.mkdtemp(prefix=f"figure-{item.path.stem}-cell{index}-"))
         try:
@@ -195,6 +250,58 @@ def check_figures(item):
         for leftover in keep.iterdir():
             leftover.unlink()
         keep.rmdir()
+
+
+def compare_with_stored(cells, fresh_outputs, not_compared):
+    """What differs between a fresh run and the stored outputs of one notebook's nbval ``cells``.
+
+    ``fresh_outputs`` holds the outputs of every cell of the notebook, by index (as
+    JupyterLab's cell models give them: nbformat output dicts). Each cell is judged as
+    nbval judges it after running it: skipped, unchecked or never-run cells as nbval
+    treats them, text by ``IPyNbCell.compare_outputs`` (streams coalesced), and figures by
+    ``check_figures``. Returns a list of problems, one per cell that differs.
+    """
+    from nbval.plugin import coalesce_streams
+
+    problems = []
+    for parent in {id(item.parent): item.parent for item in cells}.values():
+        parent.setup_sanitize_files()  # --nbval-sanitize-with, as nbval's own setup reads it
+    for item in cells:
+        if item.options.get("skip"):
+            continue
+        index = cell_index(item)
+        where = f"cell {index} (nbval's Cell {item.cell_num})"
+        if item.cell.get("execution_count") is None:
+            if item.cell.get("outputs"):
+                problems.append(f"{where}: the stored cell was never run but has outputs")
+            continue
+        fresh = coalesce_streams([nbformat_output(output) for output in fresh_outputs[index] or []])
+        item.test_outputs = fresh
+        if not item.options.get("check"):
+            continue
+        stored = coalesce_streams([nbformat_output(output) for output in item.cell.get("outputs", [])])
+        if not item.compare_outputs(fresh, stored):
+            problems.append(f"{where}: the outputs differ from the stored ones\n"
+                            + "\n".join(item.comparison_traceback))
+            continue
+        try:
+            check_figures(item, not_compared)
+        except FigureMismatch as mismatch:
+            problems.append(f"the figures differ from the stored ones: {mismatch}")
+    return problems
+
+
+def nbformat_output(output):
+    """A copy of one output as an nbformat node, multi-line strings joined (as nbformat reads them)."""
+    import nbformat
+
+    def joined(value):
+        return "".join(value) if isinstance(value, list) and all(isinstance(part, str) for part in value) else value
+
+    output = {key: joined(value) for key, value in dict(output).items()}
+    if isinstance(output.get("data"), dict):
+        output["data"] = {mime: joined(value) for mime, value in output["data"].items()}
+    return nbformat.from_dict(output)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -214,7 +321,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
-    rows, not_compared = [], {}
+    rows, not_compared, compared = [], {}, []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
         if report.when != "call":
             continue
@@ -223,6 +330,13 @@ def pytest_terminal_summary(terminalreporter):
                 rows.append((report.nodeid.split("[", 1)[-1].rstrip("]"), value))
             elif name == "figure_not_compared":
                 not_compared[value] = not_compared.get(value, 0) + 1
+            elif name == "nbval_cells_compared":
+                compared.append(value)
+    if compared:
+        terminalreporter.write_line(
+            f"notebook_guard: {len(compared)} notebooks ran once, in JupyterLab; the browser test compared "
+            f"the outputs of their {sum(compared)} nbval cells with the stored ones (--nbval-own-kernel "
+            "also runs them in nbval's kernel)")
     for reason, count in not_compared.items():
         terminalreporter.write_line(f"notebook_guard: {count} figure(s) not compared with the stored ones: {reason}")
     if rows:

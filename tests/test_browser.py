@@ -80,6 +80,13 @@ def find_chromium():
     return next((place for place in CHROMIUM_PLACES if Path(place).is_file()), None)
 
 
+def browser_will_run():
+    """True when this test can drive a browser here (Chromium and Playwright found)."""
+    import importlib.util
+
+    return find_chromium() is not None and importlib.util.find_spec("playwright") is not None
+
+
 def skip_or_fail(reason):
     if REQUIRE_BROWSER:
         pytest.fail(f"{reason} RNN_REQUIRE_BROWSER is set, so this is a failure, not a skip.",
@@ -385,6 +392,9 @@ SOLUTION_LINE = re.compile(r"# Solution to exercise \d+\W*$")
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s][^$]*?\$", re.S)
 
 
+CELL_OUTPUTS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map(cell =>
+    cell.model.type === 'code' ? cell.model.outputs.toJSON() : null)"""
+
 WIDGET_STATE = """() => window.jupyterapp.shell.currentWidget.content.widgets.map(cell => ({
     inputHidden: cell.inputHidden, outputHidden: cell.model.type === 'code' ? cell.outputHidden : false}))"""
 
@@ -557,10 +567,19 @@ def move_one_slider(page, index):
 def test_notebook_in_jupyterlab(path, notebook_page, screenshot_on_failure, request):
     page = notebook_page(path)
     with screenshot_on_failure(page):
-        check_notebook(path, page, request.node.user_properties)
+        check_notebook(path, page, request.node.user_properties, nbval_cells(request.config, path))
 
 
-def check_notebook(path, page, properties):
+def nbval_cells(config, path):
+    """nbval's cells of this notebook when nbval handed them to this test (see notebook_guard)."""
+    try:
+        from notebook_guard import HANDED_OVER
+    except ImportError:  # the plugin is not loaded: nbval runs its own cells
+        return []
+    return config.stash.get(HANDED_OVER, {}).get(Path(path).resolve(), [])
+
+
+def check_notebook(path, page, properties, nbval_cells=()):
     notebook = nbformat.read(path, as_version=4)
     student_copy = path.parent != NOTEBOOKS
     view = cell_view(page)
@@ -576,6 +595,12 @@ def check_notebook(path, page, properties):
     properties.append(("heading_share", round(check_markdown.share, 3)))
     if not student_copy:
         problems += check_solutions_closed(view, notebook, "after Run All")
+    if nbval_cells and not problems:
+        # This run is the notebook's only execution in the session: its outputs must be the stored ones.
+        from notebook_guard import compare_with_stored
+
+        problems += compare_with_stored(nbval_cells, page.evaluate(CELL_OUTPUTS), properties)
+        properties.append(("nbval_cells_compared", len(nbval_cells)))
     if problems:
         pytest.fail(f"{path.name} in JupyterLab:\n- " + "\n- ".join(problems), pytrace=False)
 

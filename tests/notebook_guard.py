@@ -24,6 +24,17 @@ matplotlib's own wheels bundle, which is what ``uv.lock`` installs. Elsewhere (t
 lowest-versions check in CI, a conda environment) nbval still checks the text and the
 session ends with a note saying how many figures were not compared and why.
 
+Each notebook runs once. When the browser test (``tests/test_browser.py``) will run a
+notebook in JupyterLab in this session (Chromium found, the test not deselected), nbval's
+cells of that notebook are taken from nbval (reported as deselected) and handed to the
+browser test, which judges its "Restart Kernel and Run All Cells" as nbval judges its own
+run: each cell's text by nbval's ``IPyNbCell.compare_outputs`` (with the cell's markers,
+tags and ``--nbval-lax``/``--nbval-sanitize-with``), each figure as above
+(``compare_with_stored``). Without a browser, or when only notebooks are named, nbval runs
+them in its own kernel as usual; ``--nbval-own-kernel`` makes it do so in any case (every
+notebook then runs twice). The session ends with a line saying how many cells were judged
+on the browser's run.
+
 It also lists, at the end of the session, how long each notebook took to run all its
 cells in the browser (``tests/test_browser.py`` records it).
 

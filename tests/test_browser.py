@@ -11,7 +11,10 @@ cells", waits until every cell has run, and checks the page:
 - every figure the stored notebook has is rendered as an image;
 - solution cells stay collapsed and show no output, and one opens with a click;
 - a notebook with an interactive explorer (a cell tagged ``explorer``): moving one
-  slider redraws the figure without an error.
+  slider redraws the figure without an error;
+- the outputs are the stored ones: this Run All is the notebook's only execution in the
+  session, so nbval's cells of the notebook are judged on it (text by nbval's rules,
+  figures by the figure guard; see ``notebook_guard``).
 
 It uses the Chromium of the system (Debian/Ubuntu: ``apt-get install -y chromium``),
 found on PATH or at the usual places, or the one named by ``RNN_CHROMIUM``. Without it

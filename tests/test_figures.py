@@ -66,7 +66,8 @@ def test_figures_from_another_matplotlib_release_are_not_compared():
 def test_nbval_fails_a_notebook_whose_plot_lost_a_line(tmp_path):
     """02's tanh plot, stored as 02 stores it, re-run by nbval without its thin zero line.
 
-    (That the stored notebooks themselves pass is shown by nbval over notebooks/.)
+    (That the stored notebooks themselves pass is shown by the suite: the browser test's
+    Run All judged by nbval's rules, or nbval's own run without a browser.)
     """
     source = nbformat.read(TESTS.parent / "notebooks" / "02_tanh_forward.ipynb", as_version=4)
     plot = next(cell for cell in source.cells if cell.cell_type == "code" and "ax.axhline(0" in cell.source)

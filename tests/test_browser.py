@@ -28,6 +28,7 @@ listed at the end of the test session.
 
 import contextlib
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 import os
 import re
 import secrets
@@ -160,6 +161,27 @@ class JupyterLab:
     def url(self):
         return f"http://127.0.0.1:{self.port}/lab/workspaces/test?reset&token={self.token}"
 
+    def start_kernels(self, notebooks):
+        """Start, in the background, one kernel for the folder of each of ``notebooks`` (JupyterLab's REST API).
+
+        Returns {folder: future kernel id}: the first notebook of each folder opens on it.
+        """
+        self.background = ThreadPoolExecutor(max_workers=2)
+        started = {}
+        for notebook in notebooks:
+            folder = Path(self.served_path(notebook)).parent.as_posix()
+            name = json.loads(Path(notebook).read_bytes())["metadata"]["kernelspec"]["name"]
+            started.setdefault(folder, self.background.submit(self.start_kernel, folder, name))
+        return started
+
+    def start_kernel(self, folder, name):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/kernels", method="POST",
+            data=json.dumps({"name": name, "path": folder}).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())["id"]
+
     def served_path(self, notebook):
         """The path JupyterLab knows ``notebook`` by: one under NOTEBOOKS is served from its copy."""
         notebook = Path(notebook)
@@ -168,6 +190,8 @@ class JupyterLab:
         return notebook.relative_to(self.root_dir).as_posix()
 
     def stop(self):
+        if getattr(self, "background", None) is not None:
+            self.background.shutdown(wait=True)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -227,6 +251,7 @@ def screenshot_dir(config, tmp_path_factory):
 def lab_page(lab, browser):
     """One JupyterLab page for the module; each test opens its notebook in it."""
     lab.wait_until_up()
+    lab.first_kernels = lab.start_kernels(series_notebooks())  # while the page loads
     page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(60_000)
     page.goto(lab.url())
@@ -237,9 +262,12 @@ def lab_page(lab, browser):
 
 
 @pytest.fixture(scope="module")
-def idle_kernels():
-    """The kernel each folder's last notebook ran on, kept for the folder's next notebook."""
-    return {}
+def idle_kernels(lab, lab_page):  # noqa: ARG001 (lab_page starts the first kernels)
+    """The kernel each folder's last notebook ran on, kept for the folder's next notebook.
+
+    The first notebook of a folder opens on a kernel started while the page loaded.
+    """
+    return dict(lab.first_kernels)
 
 
 @pytest.fixture
@@ -257,6 +285,8 @@ def notebook_page(lab_page, lab, idle_kernels):
         served = lab.served_path(path)
         opened["folder"] = Path(served).parent.as_posix()
         kernel = idle_kernels.pop(opened["folder"], None)
+        if isinstance(kernel, Future):
+            kernel = kernel.result(timeout=120)
         # (The widget the command resolves to is not returned: serialising it costs seconds.)
         lab_page.evaluate("async ([path, kernel]) => { await window.jupyterapp.commands.execute("
                           "'docmanager:open', kernel ? {path, factory: 'Notebook', kernel: {id: kernel}}"

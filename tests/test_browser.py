@@ -60,8 +60,13 @@ HEADING_LENGTH_MAX = 90       # characters: longer "headings" are sentences stor
 
 
 def series_notebooks():
-    """The notebooks of the series, plus one student copy (the shortest) when those exist."""
-    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    """The notebooks of the series, plus one student copy (the shortest) when those exist.
+
+    The last notebooks of the series compute the most (06 trains twenty networks): they
+    run first, while the other pytest-xdist worker still takes a core, because their
+    time goes to one kernel; the lighter ones, whose time goes to the page, come after.
+    """
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"), reverse=True)
     copies = sorted((NOTEBOOKS / "student").glob("*.ipynb"))
     if copies:
         # Counted from the JSON: every pytest process collects this, and nbformat's validation is slow.

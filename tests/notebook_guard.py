@@ -33,7 +33,11 @@ tags and ``--nbval-lax``/``--nbval-sanitize-with``), each figure as above
 (``compare_with_stored``). Without a browser, or when only notebooks are named, nbval runs
 them in its own kernel as usual; ``--nbval-own-kernel`` makes it do so in any case (every
 notebook then runs twice). The session ends with a line saying how many cells were judged
-on the browser's run.
+on the browser's run. The browser run is stricter than nbval in two ways, on purpose: any
+error or stderr output fails it (a learner would see it), and cells nbval skips still run
+(a learner runs them too). Where JupyterLab would show printed text or displays
+differently from what nbval compares (carriage returns, ``clear_output``, updated
+displays, widget capture), nbval keeps that notebook and runs it itself.
 
 It also lists, at the end of the session, how long each notebook took to run all its
 cells in the browser (``tests/test_browser.py`` records it).
@@ -46,6 +50,7 @@ files first (``pytest_collection_modifyitems``). Naming files,
 """
 
 import base64
+import copy
 import io
 import os
 import tempfile
@@ -76,12 +81,27 @@ def pytest_addoption(parser):
              "(tests/test_browser.py compares their outputs otherwise; each notebook then runs twice).")
 
 
+# Output that JupyterLab rewrites the way a terminal or a live page would, and nbval does not:
+# carriage returns and backspaces in printed text, cleared or updated displays, widget capture.
+REWRITTEN_OUTPUT = ("\r", "\b")
+REWRITING_CALLS = ("clear_output", "display_id", "update_display", "widgets.Output", "Output(")
+
+
+def judged_alike(cell):
+    """Whether JupyterLab's outputs of nbval's ``cell`` can be judged as nbval judges its own."""
+    printed = "".join(output.get("text", "") for output in cell.cell.get("outputs", [])
+                      if output.get("output_type") == "stream")
+    return not any(mark in printed for mark in REWRITTEN_OUTPUT) and \
+        not any(call in cell.cell.source for call in REWRITING_CALLS)
+
+
 def notebooks_run_in_browser(items):
     """The notebooks the browser test will run to the end in this session (resolved paths)."""
     runs = [item for item in items if getattr(item, "originalname", "") == "test_notebook_in_jupyterlab"]
     if not runs or not runs[0].module.browser_will_run():
         return set()
-    return {Path(item.callspec.params["path"]).resolve() for item in runs}
+    return {Path(item.callspec.params["path"]).resolve() for item in runs
+            if item.module.runs_to_the_end(item.callspec.params["path"])}
 
 
 def hand_over_to_browser(config, items):
@@ -91,7 +111,8 @@ def hand_over_to_browser(config, items):
     in the browser test, which compares every cell's outputs with the stored ones by
     nbval's own rules (``IPyNbCell.compare_outputs``, the cell's markers and tags) and
     every figure as below. Returns the cells taken, by notebook; ``--nbval-own-kernel``
-    takes none.
+    takes none. A notebook whose output JupyterLab would rewrite (``judged_alike``) stays
+    with nbval, and so does a student copy (its Run All stops at the first exercise).
     """
     if config.getoption("nbval_own_kernel", False):
         return {}
@@ -100,6 +121,7 @@ def hand_over_to_browser(config, items):
     for item in items:
         if is_nbval_cell(item) and item.path.resolve() in in_browser:
             handed.setdefault(item.path.resolve(), []).append(item)
+    handed = {path: cells for path, cells in handed.items() if all(judged_alike(cell) for cell in cells)}
     if handed:
         taken = {id(item) for cells in handed.values() for item in cells}
         config.hook.pytest_deselected(items=[item for item in items if id(item) in taken])
@@ -309,9 +331,12 @@ def nbformat_output(output):
     def joined(value):
         return "".join(value) if isinstance(value, list) and all(isinstance(part, str) for part in value) else value
 
-    output = {key: joined(value) for key, value in dict(output).items()}
-    if isinstance(output.get("data"), dict):
-        output["data"] = {mime: joined(value) for mime, value in output["data"].items()}
+    output = copy.deepcopy(dict(output))
+    if "text" in output:
+        output["text"] = joined(output["text"])
+    if isinstance(output.get("data"), dict):  # JSON data stays as it is, as nbformat keeps it
+        output["data"] = {mime: value if mime == "application/json" or mime.endswith("+json") else joined(value)
+                          for mime, value in output["data"].items()}
     return nbformat.from_dict(output)
 
 
@@ -345,9 +370,9 @@ def pytest_terminal_summary(terminalreporter):
                 compared.append(value)
     if compared:
         terminalreporter.write_line(
-            f"notebook_guard: {len(compared)} notebooks ran once, in JupyterLab; the browser test compared "
-            f"the outputs of their {sum(compared)} nbval cells with the stored ones (--nbval-own-kernel "
-            "also runs them in nbval's kernel)")
+            f"notebook_guard: {len(compared)} notebook{'s' if len(compared) != 1 else ''} ran once, in "
+            f"JupyterLab; the browser test judged their {sum(compared)} nbval cells on that run, as nbval "
+            "would (--nbval-own-kernel also runs them in nbval's kernel)")
     for reason, count in not_compared.items():
         terminalreporter.write_line(f"notebook_guard: {count} figure(s) not compared with the stored ones: {reason}")
     if rows:

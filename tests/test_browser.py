@@ -12,9 +12,10 @@ cells", waits until every cell has run, and checks the page:
 - solution cells stay collapsed and show no output, and one opens with a click;
 - a notebook with an interactive explorer (a cell tagged ``explorer``): moving one
   slider redraws the figure without an error;
-- the outputs are the stored ones: this Run All is the notebook's only execution in the
-  session, so nbval's cells of the notebook are judged on it (text by nbval's rules,
-  figures by the figure guard; see ``notebook_guard``).
+- the outputs are the stored ones, when nbval handed this test the notebook's cells (the
+  whole suite with a browser: this Run All is then the notebook's only execution in the
+  session): each cell judged as nbval would, text by nbval's rules and figures by the
+  figure guard (see ``notebook_guard``).
 
 It uses the Chromium of the system (Debian/Ubuntu: ``apt-get install -y chromium``),
 found on PATH or at the usual places, or the one named by ``RNN_CHROMIUM``. Without it
@@ -96,11 +97,28 @@ def browser_will_run():
     return find_chromium() is not None and importlib.util.find_spec("playwright") is not None
 
 
-def skip_or_fail(reason):
+def skip_or_fail(reason, config=None):
     if REQUIRE_BROWSER:
         pytest.fail(f"{reason} RNN_REQUIRE_BROWSER is set, so this is a failure, not a skip.",
                     pytrace=False)
+    if config is not None and handed_over(config):
+        pytest.fail(f"{reason} nbval handed this test its notebooks' cells (see notebook_guard), so this "
+                    "is a failure, not a skip; `--nbval-own-kernel` runs them in nbval's kernel.", pytrace=False)
     pytest.skip(reason)
+
+
+def handed_over(config):
+    """{notebook path: nbval's cells} that nbval handed to this test (see notebook_guard)."""
+    try:
+        from notebook_guard import HANDED_OVER
+    except ImportError:  # the plugin is not loaded: nbval runs its own cells
+        return {}
+    return config.stash.get(HANDED_OVER, {})
+
+
+def runs_to_the_end(path):
+    """Whether Run All runs every cell of ``path`` (a student copy stops at its first exercise)."""
+    return Path(path).parent == NOTEBOOKS
 
 
 # ---------------------------------------------------------------------------- the server
@@ -138,7 +156,7 @@ class JupyterLab:
         write_lab_settings(state_dir / "settings")
         env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(state_dir / "settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(state_dir / "workspaces"),
-                   JUPYTER_CONFIG_DIR=str(state_dir / "config"), PYTHONHASHSEED="0")
+                   JUPYTER_CONFIG_DIR=str(state_dir / "config"))
         command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
                    f"--port={self.port}", f"--IdentityProvider.token={self.token}",
                    f"--ServerApp.root_dir={root_dir}", "--LabApp.expose_app_in_browser=True"]
@@ -208,14 +226,16 @@ class JupyterLab:
 
 
 @pytest.fixture(scope="module")
-def chromium_executable():
+def chromium_executable(request):
     try:
         import playwright.sync_api  # noqa: F401
-    except ImportError:
-        skip_or_fail("playwright is not installed (it is in the project's `test` extra: uv sync).")
+    except ImportError as error:
+        skip_or_fail(f"playwright cannot be imported ({error}); it is in the project's `test` extra: uv sync.",
+                     request.config)
     found = find_chromium()
     if found is None:
-        skip_or_fail(f"No Chromium found, so the notebooks were not checked in a browser. {INSTALL_HINT}")
+        skip_or_fail(f"No Chromium found, so the notebooks were not checked in a browser. {INSTALL_HINT}",
+                     request.config)
     return found
 
 
@@ -610,11 +630,7 @@ def test_notebook_in_jupyterlab(path, notebook_page, screenshot_on_failure, requ
 
 def nbval_cells(config, path):
     """nbval's cells of this notebook when nbval handed them to this test (see notebook_guard)."""
-    try:
-        from notebook_guard import HANDED_OVER
-    except ImportError:  # the plugin is not loaded: nbval runs its own cells
-        return []
-    return config.stash.get(HANDED_OVER, {}).get(Path(path).resolve(), [])
+    return handed_over(config).get(Path(path).resolve(), [])
 
 
 def check_notebook(path, page, properties, nbval_cells=()):
@@ -628,12 +644,13 @@ def check_notebook(path, page, properties, nbval_cells=()):
     seconds, progress = restart_and_run_all(page)
     properties.append(("browser_run_all_seconds", round(seconds, 1)))
     view = cell_view(page)
-    problems += check_run(view, progress, notebook, student_copy)
+    ran = check_run(view, progress, notebook, student_copy)
+    problems += ran
     problems += check_markdown(view, notebook)
     properties.append(("heading_share", round(check_markdown.share, 3)))
     if not student_copy:
         problems += check_solutions_closed(view, notebook, "after Run All")
-    if nbval_cells and not problems:
+    if nbval_cells and not ran:
         # This run is the notebook's only execution in the session: its outputs must be the stored ones.
         from notebook_guard import compare_with_stored
 

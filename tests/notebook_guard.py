@@ -26,7 +26,7 @@ session ends with a note saying how many figures were not compared and why.
 
 Each notebook runs once. When the browser test (``tests/test_browser.py``) will run a
 notebook in JupyterLab in this session (Chromium found, the test not deselected), nbval's
-cells of that notebook are taken from nbval (reported as deselected) and handed to the
+cells of that notebook are taken from nbval (deselected there) and handed to the
 browser test, which judges its "Restart Kernel and Run All Cells" as nbval judges its own
 run: each cell's text by nbval's ``IPyNbCell.compare_outputs`` (with the cell's markers,
 tags and ``--nbval-lax``/``--nbval-sanitize-with``), each figure as above

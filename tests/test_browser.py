@@ -29,7 +29,6 @@ listed at the end of the test session.
 
 import contextlib
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
 import os
 import re
 import secrets
@@ -39,6 +38,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -193,8 +193,9 @@ class JupyterLab:
         started = {}
         for notebook in notebooks:
             folder = Path(self.served_path(notebook)).parent.as_posix()
-            name = json.loads(Path(notebook).read_bytes())["metadata"]["kernelspec"]["name"]
-            started.setdefault(folder, self.background.submit(self.start_kernel, folder, name))
+            if folder not in started:
+                name = json.loads(Path(notebook).read_bytes())["metadata"]["kernelspec"]["name"]
+                started[folder] = self.background.submit(self.start_kernel, folder, name)
         return started
 
     def start_kernel(self, folder, name):
@@ -635,7 +636,7 @@ def nbval_cells(config, path):
 
 def check_notebook(path, page, properties, nbval_cells=()):
     notebook = nbformat.read(path, as_version=4)
-    student_copy = path.parent != NOTEBOOKS
+    student_copy = not runs_to_the_end(path)
     view = cell_view(page)
     assert len(view) == len(notebook.cells), \
         f"the page shows {len(view)} cells, the notebook has {len(notebook.cells)}"

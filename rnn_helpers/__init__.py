@@ -17,7 +17,7 @@ from .data import (
     weather_windows,
 )
 from .gradcheck import EPSILON, GRADIENT_TOLERANCE, check_gradients, numerical_gradient, relative_error
-from .losses import half_sse, mse, mse_grad
+from .losses import half_sse, half_sse_grad, mse, mse_grad
 from .optim import Adam, clip_by_global_norm, linear_schedule, sgd_step
 from .rnn import (
     PARAM_NAMES,
@@ -32,7 +32,7 @@ from .stack import init_stack, stack_backward, stack_forward
 __all__ = [
     "EPSILON", "GRADIENT_TOLERANCE", "PARAM_NAMES", "PREDICTORS", "TARGET", "Adam", "baseline_scores", "check_gradients",
     "chronological_split", "clip_by_global_norm", "fit_scaler", "fit_window_regression", "get_activation",
-    "half_sse", "init_params", "init_stack", "linear_schedule", "load_weather", "make_windows", "mse",
+    "half_sse", "half_sse_grad", "init_params", "init_stack", "linear_schedule", "load_weather", "make_windows", "mse",
     "mse_grad", "numerical_gradient", "persistence_forecast", "relative_error",
     "rnn_backward", "rnn_backward_with_input_grad", "rnn_forward", "scale", "sgd_step",
     "stack_backward", "stack_forward", "weather_windows",

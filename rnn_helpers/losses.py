@@ -9,18 +9,17 @@ import numpy as np
 def mse(actual, predicted):
     """Mean squared error, ``mean((actual - predicted)**2)``, in squared target units.
 
-    Introduced in ``03_manual_backprop``, with ``half_sse`` and ``mse_grad``.
+    Introduced in ``03_manual_backprop``, with ``half_sse`` and its gradient ``half_sse_grad``.
     """
     actual, predicted = _same_shape(actual, predicted)
     return float(np.mean((actual - predicted) ** 2))
 
 
-def mse_grad(actual, predicted):
-    """``predicted - actual``: the output gradient this series backpropagates.
+def half_sse_grad(actual, predicted):
+    """``predicted - actual``: the gradient of ``half_sse`` wrt the predictions.
 
-    This is the exact gradient of ``0.5 * sum((predicted - actual)**2)``
-    (see ``half_sse``), not of ``mse``: the mean's 2/n factor is left out.
-    Shape: the same as ``predicted``.
+    This is the output gradient this series backpropagates. It is not the gradient of
+    ``mse``: the mean's 2/n factor is left out. Shape: the same as ``predicted``.
 
     Notes
     -----
@@ -30,8 +29,12 @@ def mse_grad(actual, predicted):
     return predicted - actual
 
 
+mse_grad = half_sse_grad
+"""The name the design and the notebooks use for ``half_sse_grad`` (the same function)."""
+
+
 def half_sse(actual, predicted):
-    """``0.5 * sum((predicted - actual)**2)``: the objective whose gradient is ``mse_grad``.
+    """``0.5 * sum((predicted - actual)**2)``: the objective whose gradient is ``half_sse_grad``.
 
     Derived in ``03_manual_backprop``.
     """

@@ -4,7 +4,7 @@ Each :class:`Mistake` says, in plain words, what went wrong and how to fix it, w
 self-check in ``rnn_helpers.checks`` recognises it, and how to reproduce it:
 
 * ``edits``: replacements in the source of ``rnn_helpers`` that put the mistake into the
-  verified helpers. The mutation proof (``tests/mutations.py``) applies them to a copy of
+  verified helpers. The mutation proof (``scripts/mutations.py``) applies them to a copy of
   the package and shows the tests and notebooks catch each; the self-check runs its own
   reference computation with the same edits applied (:func:`helpers_with`) and names the
   mistake when the learner's result equals that wrong result.
@@ -146,16 +146,17 @@ def _bias_grads_per_sequence(case):
     return dict(case.expected, h_bias=pre_grads.sum(axis=1), o_bias=output_grad.sum(axis=1))
 
 
-def _h_bias_grad_one_number(per_sequence):
-    """h_bias gradient = the sum over steps of np.mean(dL/dz_t), copied to every unit.
+def _h_bias_grad_one_number(divisor):
+    """h_bias gradient = one number for every unit: the sum of dL/dz over everything, divided.
 
-    With a batch, np.mean over a step's (N, H) gradients also averages over the sequences;
-    a loop over the sequences (``per_sequence``) sums them instead.
+    The edit in the catalogue adds np.mean(dL/dz_t) at every step (as 04_bptt_loop shows),
+    which divides by N * H. A loop over the sequences divides by H only (``divisor`` 1);
+    one np.mean over every step at once divides by N * T * H (``divisor`` "steps").
     """
     def wrong(case):
-        n_sequences = 1 if np.ndim(case.x) == 2 else np.shape(case.x)[0]
+        shape = (1,) + np.shape(case.x) if np.ndim(case.x) == 2 else np.shape(case.x)
         h_bias = np.asarray(case.expected["h_bias"], dtype=float)
-        value = h_bias.mean() if per_sequence else h_bias.mean() / n_sequences
+        value = h_bias.mean() / (1 if divisor == 1 else shape[0] * shape[1])
         return dict(case.expected, h_bias=np.full_like(h_bias, value))
     return wrong
 
@@ -323,11 +324,10 @@ MISTAKES = [
     Mistake("hidden_not_reset", ("check_forward",),
             "your hidden state is not reset between sequences: every sequence of a batch starts"
             " from h_{-1} = 0, not from where the previous sequence (or call) ended.",
-            edits=(("rnn.py", "PARAM_NAMES = (", "_carried = {}\nPARAM_NAMES = ("),
-                   ("rnn.py", "hidden = np.zeros((n_sequences, n_hidden))",
-                    "hidden = _carried.get(n_hidden, np.zeros((1, n_hidden)))[-1:] * np.ones((n_sequences, 1))"),
-                   ("rnn.py", '    outputs = hiddens @ params["o_weight"]',
-                    '    _carried[n_hidden] = hidden\n    outputs = hiddens @ params["o_weight"]')),
+            edits=(("rnn.py", "hidden = np.zeros((n_sequences, n_hidden))  # h_{-1} = 0",
+                    "hidden = _ended.get(n_hidden, np.zeros((1, n_hidden)))[-1:] + np.zeros((n_sequences, 1))"),
+                   ("rnn.py", "    return outputs, hiddens\n", "    _ended[n_hidden] = hidden\n    return outputs, hiddens\n"),
+                   ("rnn.py", "\ndef forward_batch(", "\n_ended = {}\n\n\ndef forward_batch(")),
             notebooks=("01_relu_toy", "02_tanh_forward"),
             wrong=(_forward_with(reset_between_sequences=False),)),
     Mistake("tanh_instead_of_relu", ("check_relu_forward",),
@@ -369,22 +369,19 @@ MISTAKES = [
     Mistake("h_weight_grad_uses_current_hidden", ("check_backward",),
             "your h_weight gradient at step t uses h_t; it needs the previous state h_{t-1}"
             " (h_{-1} = 0 at step 0).",
-            edits=(("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape', 'grads["h_weight"] = hiddens.reshape'),),
+            edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] += hidden.T'),),
             notebooks=GRADIENT_NOTEBOOKS),
     Mistake("h_bias_grad_skips_step_0", ("check_backward",),
             "your h_bias gradient leaves out step 0; the bias is added at every step, step 0"
             " included, so every step's dL/dz_t adds to its gradient.",
-            edits=(("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
-                    'grads["h_bias"] = pre_activation_grads[:, 1:].sum(axis=(0, 1))[np.newaxis]'),),
+            edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += pre_grad.sum(axis=0) * (t > 0)'),),
             notebooks=GRADIENT_NOTEBOOKS),
     Mistake("h_bias_grad_scalar_mean", ("check_backward",),
             "your h_bias gradient is one number for all units (a mean over the units of dL/dz_t);"
             " it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.",
-            edits=(("rnn.py", 'grads["h_bias"] = all_steps.sum(axis=0, keepdims=True)',
-                    'grads["h_bias"] = np.full((1, n_hidden), np.mean(all_steps))'),),
+            edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += np.mean(pre_grad)'),),
             notebooks=GRADIENT_NOTEBOOKS,
-            # Adding np.mean(pre_grad) into the gradient at each step, as 04_bptt_loop shows.
-            wrong=(_h_bias_grad_one_number(per_sequence=False), _h_bias_grad_one_number(per_sequence=True))),
+            wrong=(_h_bias_grad_one_number(1), _h_bias_grad_one_number("steps"))),
     Mistake("tanh_derivative_dropped", ("check_backward",),
             "you skipped the tanh derivative: multiply dL/dh_t by (1 - h_t**2) to get dL/dz_t"
             " before using it.",
@@ -393,8 +390,7 @@ MISTAKES = [
     Mistake("next_step_grad_not_carried", ("check_backward",),
             "the gradient from step t+1 is not carried back: dL/dh_t is the gradient through the"
             " output y_t PLUS dL/dz_{t+1} @ h_weight.T from the next step.",
-            edits=(("rnn.py", "hidden_grad = output_path_grads[:, step] + next_hidden_grad",
-                    "hidden_grad = output_path_grads[:, step]"),),
+            edits=(("rnn.py", '"o_weight"].T + next_hidden_grad', '"o_weight"].T'),),
             notebooks=GRADIENT_NOTEBOOKS),
     Mistake("carry_skips_tanh_derivative", ("check_backward",),
             "you carry dL/dh_t @ h_weight.T back to step t-1; carry dL/dz_t @ h_weight.T, the"
@@ -409,8 +405,7 @@ MISTAKES = [
             "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
             " gradient is the sum over all steps (accumulate with +=, do not assign with =;"
             " in a loop running backward, = keeps only step 0, where h_{-1} = 0 makes it zero).",
-            edits=(("rnn.py", 'grads["h_weight"] = previous_hiddens.reshape(-1, n_hidden).T @ all_steps',
-                    'grads["h_weight"] = previous_hiddens[:, 0].T @ pre_activation_grads[:, 0]'),),
+            edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] = previous_hidden.T'),),
             notebooks=GRADIENT_NOTEBOOKS,
             wrong=(_h_weight_last_step_only,)),
     Mistake("bias_grad_not_summed_over_batch", ("check_backward",),
@@ -550,10 +545,7 @@ MISTAKES = [
     Mistake("stack_no_grad_to_layer_below", ("check_stack_backward",),
             "no gradient reaches the layer below: the gradient wrt a layer's input,"
             " dL/dz @ i_weight.T, is the output gradient of the layer beneath it.",
-            edits=(("stack.py", "grads[index], output_grad = rnn_backward_with_input_grad(",
-                    "grads[index], input_grad = rnn_backward_with_input_grad("),
-                   ("stack.py", "        )\n    return grads",
-                    "        )\n        output_grad = None if input_grad is None else 0 * input_grad\n    return grads")),
+            edits=(("stack.py", "layers[index], activation)\n", "layers[index], activation)\n        output_grad = 0 * output_grad\n"),),
             notebooks=("06_training_loop",)),
     Mistake("stack_grads_reversed", ("check_stack_backward",),
             "your list of gradients runs from the top layer down; return it in the order of"

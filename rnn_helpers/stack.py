@@ -8,7 +8,10 @@ layer's input sequence is the output gradient of the layer below.
 Derived in ``06_training_loop`` (the input gradient; exercise: a two-layer stack).
 """
 
-from .rnn import check_params, init_params, rnn_backward_with_input_grad, rnn_forward
+import numpy as np
+
+from . import _validate
+from .rnn import backward_batch, forward_batch, init_params
 
 
 def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
@@ -34,11 +37,8 @@ def init_stack(n_inputs, hidden_sizes, n_outputs, seed=0):
     return layers
 
 
-def stack_forward(x, layers, activation="tanh", *, validate=True):
+def stack_forward(x, layers, activation="tanh"):
     """Run every layer in turn.
-
-    ``validate`` checks x (shape, NaN) and that each layer's parameters fit the layer
-    below; ``False`` skips this, for callers that have checked already.
 
     Returns
     -------
@@ -51,23 +51,21 @@ def stack_forward(x, layers, activation="tanh", *, validate=True):
     -----
     Used in ``06_training_loop``.
     """
+    x = _validate.stack(x, layers, activation)
+    batch = x[None] if x.ndim == 2 else x
     cache = []
-    layer_input = x
-    for index, params in enumerate(layers):
-        if validate and index > 0:
-            _check_layer_fits(params, index, layer_input.shape[-1])
-        # Only the stack's input is checked for NaN: a NaN higher up comes from the
-        # parameters (a diverging training run), which train() reports as such.
-        outputs, hiddens = rnn_forward(layer_input, params, activation, validate=validate and index == 0)
+    layer_input = batch
+    for params in layers:
+        outputs, hiddens = forward_batch(layer_input, params, activation)
         cache.append((layer_input, hiddens))
         layer_input = outputs
+    if x.ndim == 2:
+        return layer_input[0], [(layer_input[0], hiddens[0]) for layer_input, hiddens in cache]
     return layer_input, cache
 
 
-def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=True):
+def stack_backward(cache, output_grad, layers, activation="tanh"):
     """Gradients for every layer of the stack, top to bottom.
-
-    ``validate=False`` skips the shape checks (see ``stack_forward``).
 
     Returns
     -------
@@ -83,20 +81,15 @@ def stack_backward(cache, output_grad, layers, activation="tanh", *, validate=Tr
             f"The cache holds {len(cache)} layer(s) but the stack has {len(layers)}. Pass the cache "
             "that stack_forward returned for these same layers."
         )
+    _validate.activation(activation)
+    output_grad = np.asarray(output_grad, dtype=float)
+    single = output_grad.ndim == 2
     grads = [None] * len(layers)
     for index in reversed(range(len(layers))):
         layer_input, hiddens = cache[index]
-        grads[index], output_grad = rnn_backward_with_input_grad(
-            layer_input, hiddens, output_grad, layers[index], activation, validate=validate,
-            input_grad=index > 0,
-        )
+        if single:
+            layer_input, hiddens, output_grad = layer_input[None], hiddens[None], output_grad[None]
+        grads[index], output_grad = backward_batch(layer_input, hiddens, output_grad, layers[index], activation)
+        if single:
+            output_grad = output_grad[0]
     return grads
-
-
-def _check_layer_fits(params, index, n_below):
-    n_inputs, _, _ = check_params(params)
-    if n_inputs != n_below:
-        raise ValueError(
-            f"Layer {index} takes {n_inputs} inputs per step but the layer below outputs "
-            f"{n_below}. Build the stack with init_stack(n_inputs, hidden_sizes, n_outputs)."
-        )

@@ -1,27 +1,20 @@
-"""Mini-batch training of a (stacked) RNN, and the command line that runs it.
+"""Mini-batch training of a (stacked) RNN.
 
-Usage::
-
-    uv run python -m rnn_helpers.train --hidden 16 --epochs 30
-    uv run python -m rnn_helpers.train --data my_weather.csv --json
-
+``python -m rnn_helpers.train`` runs it from the command line (``rnn_helpers.cli``).
 Ctrl-C (or JupyterLab's stop button) stops training after the current batch and
 keeps what was learned. Derived in ``06_training_loop``.
 """
 
-import argparse
-import inspect
-import json
-import math
 import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import trange
 
+from . import _validate
 from .optim import Adam, clip_by_global_norm, linear_schedule, sgd_step
 from .stack import init_stack, stack_backward, stack_forward
 
@@ -119,45 +112,26 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     window in a batch, in scaled units; its gradient is ``mse_grad / size``.
     Derived in ``06_training_loop``.
     """
-    _check_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm,
-                    activation, on_epoch_end)
-    train_x, train_y = _check_windows(train_x, train_y, "train")
-    if (valid_x is None) != (valid_y is None):
-        raise ValueError("Pass valid_x and valid_y together (or neither): one of them is missing.")
+    _validate.training_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm,
+                                activation, on_epoch_end)
+    train_x, train_y, valid_x, valid_y = _validate.training_windows(train_x, train_y, valid_x, valid_y)
     has_valid = valid_x is not None
-    if has_valid:
-        valid_x, valid_y = _check_windows(valid_x, valid_y, "valid", train_x.shape[2], train_y.shape[2])
     target_mean, target_std = float(train_y.mean()), float(train_y.std()) or 1.0
     scaled_y = (train_y - target_mean) / target_std
     result = TrainResult(init_stack(train_x.shape[2], hidden_sizes, train_y.shape[2], seed),
                          target_mean, target_std, activation)
-    adam, shuffle = Adam(lr), np.random.default_rng(seed)
+    update = _Update(optimizer, lr, schedule, total_steps=epochs * -(-len(train_x) // batch_size))
+    shuffle = np.random.default_rng(seed)
     best_loss, best_layers = np.inf, result.layers
-    batch_starts = range(0, len(train_x), batch_size)
-    total_steps, steps_done = epochs * len(batch_starts), 0
-    epoch_range = _progress_range(epochs) if progress else range(epochs)
+    epoch_range = trange(epochs, desc="epochs") if progress else range(epochs)
     stop = _StopRequest()
     try:
         # Overflow in a diverging run is reported once per epoch (_stop_if_diverged).
         with stop, np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
             for epoch in epoch_range:
-                # Shuffled once per epoch, so that every batch is a contiguous slice.
-                order = shuffle.permutation(len(train_x))
-                shuffled_x, shuffled_y = train_x[order], scaled_y[order]
-                for start in batch_starts:
-                    batch_x, batch_y = shuffled_x[start:start + batch_size], shuffled_y[start:start + batch_size]
-                    step_lr = linear_schedule(lr, steps_done, total_steps) if schedule == "linear" else lr
-                    # The data was checked once above; skip the per-batch checks.
-                    outputs, cache = stack_forward(batch_x, result.layers, activation, validate=False)
-                    output_grad = (outputs - batch_y) / outputs.size
-                    grads = stack_backward(cache, output_grad, result.layers, activation, validate=False)
-                    grads = clip_by_global_norm(grads, clip_norm)
-                    adam.lr = step_lr
-                    result.layers = adam.step(result.layers, grads, validate=False) if optimizer == "adam" else [
-                        sgd_step(layer, layer_grads, step_lr) for layer, layer_grads in zip(result.layers, grads)]
-                    steps_done += 1
-                    if stop.requested:
-                        break
+                order = shuffle.permutation(len(train_x))  # once per epoch: every batch is a slice
+                result.layers = train_epoch(result.layers, train_x[order], scaled_y[order], batch_size,
+                                            update, clip_norm, activation, stop)
                 if stop.requested:
                     break
                 _score_into(result, train_x, train_y, valid_x, valid_y)
@@ -178,13 +152,46 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
         if progress:
             epoch_range.close()
     if stop.requested:
-        _finish_interrupted(result, train_x, train_y, valid_x, valid_y, steps_done, len(batch_starts), epochs)
+        _finish_interrupted(result, train_x, train_y, valid_x, valid_y, update.steps_done,
+                            -(-len(train_x) // batch_size), epochs)
         watched = result.history["valid" if has_valid else "train"]
         if watched and watched[-1] < best_loss:
             best_loss, best_layers, result.best_epoch = watched[-1], result.layers, len(watched) - 1
     if restore_best:
         result.layers = best_layers
     return result
+
+
+def train_epoch(layers, x, y, batch_size, update, clip_norm, activation="tanh", stop=None):
+    """One pass over the (shuffled) windows, one update per mini-batch; returns the new layers.
+
+    Each batch: forward, the gradient of 0.5 * mean((outputs - y)**2), backward,
+    clipping by the global norm, the update. ``stop.requested`` ends the pass early.
+    """
+    for start in range(0, len(x), batch_size):
+        batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]
+        outputs, cache = stack_forward(batch_x, layers, activation)
+        grads = stack_backward(cache, (outputs - batch_y) / outputs.size, layers, activation)
+        layers = update(layers, clip_by_global_norm(grads, clip_norm))
+        if stop is not None and stop.requested:
+            break
+    return layers
+
+
+class _Update:
+    """The update rule of ``train()``: Adam or SGD, the learning rate from the schedule."""
+
+    def __init__(self, optimizer, lr, schedule, total_steps):
+        self.adam = Adam(lr) if optimizer == "adam" else None
+        self.lr, self.schedule, self.total_steps, self.steps_done = lr, schedule, total_steps, 0
+
+    def __call__(self, layers, grads):
+        step_lr = linear_schedule(self.lr, self.steps_done, self.total_steps) if self.schedule == "linear" else self.lr
+        self.steps_done += 1
+        if self.adam is None:
+            return [sgd_step(layer, layer_grads, step_lr) for layer, layer_grads in zip(layers, grads)]
+        self.adam.lr = step_lr
+        return self.adam.step(layers, grads)
 
 
 def one_blas_thread():
@@ -195,8 +202,6 @@ def one_blas_thread():
     cores), which made training about twice as slow on two cores. The numbers are
     the same either way.
     """
-    from threadpoolctl import threadpool_limits
-
     return threadpool_limits(limits=1, user_api="blas")
 
 
@@ -252,54 +257,6 @@ class _StopRequest:
         return False
 
 
-def _check_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm, activation,
-                    on_epoch_end):
-    from .rnn import get_activation
-
-    def whole(value):
-        return isinstance(value, Integral) and not isinstance(value, bool)
-
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"Unknown optimizer {optimizer!r}. Use 'adam' or 'sgd'.")
-    if schedule not in ("linear", "constant"):
-        raise ValueError(f"Unknown schedule {schedule!r}. Use 'linear' or 'constant'.")
-    get_activation(activation)
-    if isinstance(hidden_sizes, (str, bytes)) or not hasattr(hidden_sizes, "__iter__") or not all(
-            whole(size) and size >= 1 for size in hidden_sizes) or len(list(hidden_sizes)) == 0:
-        raise ValueError(f"hidden_sizes must be a sequence of positive whole numbers, one per layer, such as "
-                         f"(8,) or (16, 16); got {hidden_sizes!r}.")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not whole(value) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1; got {value!r}.")
-    if not isinstance(lr, Real) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number such as 0.02; got {lr!r}.")
-    if clip_norm is not None and (not isinstance(clip_norm, Real) or not math.isfinite(clip_norm)
-                                  or clip_norm <= 0):
-        raise ValueError(f"clip_norm must be a positive number such as 1.0, or None for no clipping; "
-                         f"got {clip_norm!r}.")
-    if not whole(seed):
-        raise ValueError(f"seed must be a whole number (the same seed gives the same run); got {seed!r}.")
-    if on_epoch_end is not None and not callable(on_epoch_end):
-        raise ValueError(f"on_epoch_end must be a function of (epoch, history); got {on_epoch_end!r}.")
-
-
-def _check_windows(x, y, name, n_inputs=None, n_outputs=None):
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or len(x) == 0 or 0 in x.shape[1:] + y.shape[2:]:
-        raise ValueError(
-            f"{name}_x must be (N, T, F) and {name}_y (N, T, O) with the same N and T; got "
-            f"{x.shape} and {y.shape}. make_windows(inputs, targets, length) builds both."
-        )
-    if n_inputs is not None and x.shape[2] != n_inputs:
-        raise ValueError(f"{name}_x has {x.shape[2]} features per step but train_x has {n_inputs}.")
-    if n_outputs is not None and y.shape[2] != n_outputs:
-        raise ValueError(f"{name}_y has {y.shape[2]} targets per step but train_y has {n_outputs}.")
-    for label, array in ((f"{name}_x", x), (f"{name}_y", y)):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{label} contains NaN or infinite values; fill or drop them first.")
-    return x, y
-
-
 def _stop_if_diverged(history, epoch, lr):
     latest = [history["train"][-1], history["valid"][-1]]
     if any(np.isinf(loss) for loss in latest) or np.isnan(latest[0]):
@@ -309,195 +266,9 @@ def _stop_if_diverged(history, epoch, lr):
         )
 
 
-def _progress_range(epochs):
-    from tqdm.auto import trange
-
-    return trange(epochs, desc="epochs")
 
 
-def run(args, log=None):
-    """Train on ``args.data`` (or the bundled data) and return every figure as a dict.
+if __name__ == "__main__":  # python -m rnn_helpers.train: the command line of rnn_helpers.cli
+    from .cli import main
 
-    ``log(text)`` receives the epoch log as training goes (every tenth of the epochs,
-    and always the last one). In the returned dict, ``history`` has one entry per
-    epoch, ``best_epoch`` is the 0-based index of the lowest validation MSE, and the
-    ``mse``/``rmse`` of ``"rnn"`` are those of the returned (last) model, the same
-    model as the last history entry.
-    """
-    return _run(args, log)[0]
-
-
-def _run(args, log=None):
-    """``run``, also returning the TrainResult and the windows (for the plot)."""
-    with one_blas_thread():
-        return _run_with(args, log)
-
-
-def _run_with(args, log):
-    from .baselines import baseline_scores
-    from .data import load_weather, weather_windows
-
-    if args.data is not None and not Path(args.data).is_file():
-        raise FileNotFoundError(
-            f"No weather file at '{args.data}'. Pass the path of a CSV with the columns date, "
-            "tmax, tmin, rain, or omit --data to use the bundled Seattle data."
-        )
-    frame = load_weather(args.data, verbose=not args.json)
-    try:
-        windows, scaler = weather_windows(frame, length=args.window)
-    except ValueError as error:
-        raise ValueError(f"{args.data or 'the bundled data'}: {error}") from None
-    every = max(1, args.epochs // 10)
-
-    def log_epoch(epoch, history):
-        if log is not None and (epoch % every == 0 or epoch == args.epochs - 1):
-            log(_epoch_line(epoch, args.epochs, history))
-
-    result = train(*windows["train"], *windows["valid"], hidden_sizes=[args.hidden] * args.layers,
-                   epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                   lr=args.lr, schedule=args.schedule, seed=args.seed, progress=args.progress,
-                   on_epoch_end=log_epoch)
-    if result.interrupted and log is not None:
-        log(_epoch_line(len(result.history["train"]) - 1, args.epochs, result.history, interrupted=True))
-    scores = {"rnn": {part: result.score(x, y) for part, (x, y) in windows.items()}}
-    scores.update(baseline_scores(windows, scaler))
-    return {
-        "data": str(args.data or "bundled Seattle data"),
-        "days": len(frame),
-        "epochs_done": len(result.history["train"]),
-        "interrupted": result.interrupted,
-        "best_epoch": result.best_epoch,
-        "history": result.history,
-        "mse": scores,
-        "rmse": {model: {part: float(np.sqrt(mse)) for part, mse in parts.items()}
-                 for model, parts in scores.items()},
-    }, result, windows
-
-
-def _epoch_line(epoch, epochs, history, interrupted=False):
-    label = f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}" + (" (interrupted)" if interrupted else "")
-    return f"{label:<14}  train MSE {history['train'][epoch]:8.2f} °F²  valid MSE {history['valid'][epoch]:8.2f} °F²"
-
-
-def format_table(report):
-    """The final table: MSE (degrees F squared) and RMSE (degrees F) per model and part."""
-    parts = ("train", "valid", "test")
-    lines = [f"{'':<28}{'MSE (°F²)':^30}  {'RMSE (°F)':^30}",
-             f"{'model':<28}" + "".join(f"{part:>10}" for part in parts) + "  "
-             + "".join(f"{part:>10}" for part in parts)]
-    for model, mse in report["mse"].items():
-        lines.append(f"{model:<28}" + "".join(f"{mse[part]:>10.2f}" for part in parts) + "  "
-                     + "".join(f"{report['rmse'][model][part]:>10.2f}" for part in parts))
-    return "\n".join(lines)
-
-
-def _summary(report, epochs):
-    history, done, best = report["history"], report["epochs_done"], report["best_epoch"]
-    state = f"epoch {done}/{epochs}" + (", interrupted" if report["interrupted"] else "")
-    text = f"The table is for the model at the end of training ({state}), the same model as the last log line"
-    if best >= 0:
-        text += f"; the lowest validation MSE, {history['valid'][best]:.2f} °F², was at epoch {best + 1}"
-    return text + "."
-
-
-def build_parser():
-    """The command line's options; every default comes from ``train()``'s signature."""
-    defaults = {name: parameter.default for name, parameter in inspect.signature(train).parameters.items()}
-    parser = argparse.ArgumentParser(
-        prog="python -m rnn_helpers.train",
-        description="Train the NumPy RNN to predict tomorrow's maximum temperature (°F). "
-                    "Ctrl-C stops training after the current batch and prints the results so far.")
-    parser.add_argument("--data", metavar="CSV",
-                        help="daily weather: date (YYYY-MM-DD), tmax, tmin, rain; one row per day "
-                             "(default: the bundled Seattle data)")
-    parser.add_argument("--hidden", type=int, default=defaults["hidden_sizes"][0],
-                        help="hidden units per layer (default: %(default)s)")
-    parser.add_argument("--layers", type=int, default=len(defaults["hidden_sizes"]),
-                        help="stacked layers (default: %(default)s)")
-    parser.add_argument("--window", type=int, default=7, help="window length in days (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=defaults["epochs"], help="passes over the training "
-                        "windows (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=defaults["batch_size"],
-                        help="windows per batch (default: %(default)s)")
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default=defaults["optimizer"],
-                        help="(default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=defaults["lr"],
-                        help="(starting) learning rate (default: %(default)s)")
-    parser.add_argument("--schedule", choices=["linear", "constant"], default=defaults["schedule"],
-                        help="learning rate: falls linearly to zero, or stays constant (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=defaults["seed"],
-                        help="initial parameters and window order (default: %(default)s)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the figures as JSON on the last line of stdout; the epoch log goes to "
-                             "stderr (default: a table)")
-    parser.add_argument("--plot", metavar="FILE",
-                        help="also save loss curves and test predictions, e.g. curves.png (default: no plot)")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar (default: off)")
-    return parser
-
-
-def parse_args(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    for name in ("hidden", "layers", "window", "epochs", "batch_size"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if not (args.lr > 0 and math.isfinite(args.lr)):
-        parser.error("--lr must be a positive number")
-    if args.plot is not None:
-        problem = _plot_path_problem(Path(args.plot))
-        if problem:
-            parser.error(f"--plot {args.plot}: {problem}")
-    return args
-
-
-def _plot_path_problem(path):
-    """Why a figure cannot be saved at ``path`` (checked before training), or None."""
-    if path.is_dir():
-        return f"is a folder; give a file name such as {path / 'curves.png'}"
-    if not path.parent.is_dir():
-        return f"the folder '{path.parent}' does not exist; create it first or choose another file"
-    formats = ("png", "pdf", "svg", "jpg", "jpeg")
-    if path.suffix.lower().lstrip(".") not in formats:
-        return f"the file name must end in one of {', '.join('.' + name for name in formats)}"
-    existed = path.exists()
-    try:
-        with open(path, "ab"):
-            pass
-    except OSError as error:
-        return f"cannot be written ({error.strerror}); choose a file in a folder you can write to"
-    if not existed:
-        path.unlink()
-    return None
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    log_stream = sys.stderr if args.json else sys.stdout
-    try:
-        report, result, windows = _run(args, log=lambda line: print(line, file=log_stream, flush=True))
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted before training finished: nothing to report.", file=sys.stderr)
-        return 130
-    if args.json:
-        print(json.dumps(report), flush=True)
-    else:
-        print(f"\n{_summary(report, args.epochs)}\n")
-        print(format_table(report), flush=True)
-    if args.plot:
-        try:
-            from .plots import save_training_report
-
-            save_training_report(result, windows["test"], args.plot)
-        except (OSError, ValueError) as error:
-            print(f"error: the figures above are complete, but the plot could not be saved to "
-                  f"{args.plot}: {error}", file=sys.stderr)
-            return 1
-    return 130 if report["interrupted"] else 0
-
-
-if __name__ == "__main__":
     sys.exit(main())

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from rnn_helpers.checks import CHECK_CALL, EXERCISE_NUMBER
+from rnn_helpers.grading import CHECK_CALL, EXERCISE_NUMBER
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

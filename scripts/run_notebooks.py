@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from rnn_helpers.checks import execute_in_fresh_kernel
+from rnn_helpers.grading import execute_in_fresh_kernel
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_METADATA = {

@@ -1,4 +1,4 @@
-"""Every bad input a learner is likely to try gets a clear error (README table)."""
+"""Every bad input a learner is likely to try gets a clear error (docs/errors.md)."""
 
 import numpy as np
 import pytest

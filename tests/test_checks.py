@@ -5,7 +5,6 @@ sequences and steps, in place, with pandas), each with a ``mistake`` switch that
 one catalogued mistake into otherwise correct code.
 """
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -312,13 +311,6 @@ def test_every_edit_applies_to_the_current_source(mistake):
         text = (ROOT / "rnn_helpers" / file).read_text()
         assert apply_edits(text, file, mistake.edits) != text
     assert helpers_with(mistake.edits) is not None
-
-
-def test_the_mutation_proof_injects_exactly_the_catalogued_edits():
-    spec = importlib.util.spec_from_file_location("mutations", ROOT / "tests" / "mutations.py")
-    mutations = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mutations)
-    assert [edits for _, edits, _ in mutations.MUTATIONS] == [list(m.edits) for m in MISTAKES if m.edits]
 
 
 def edited_helper_as_learner(mistake):

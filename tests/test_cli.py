@@ -1,4 +1,4 @@
-"""The command line: python -m rnn_helpers.train."""
+"""The command line: python -m rnn_helpers.train (rnn_helpers.cli)."""
 
 import json
 import re
@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import rnn_helpers.cli as cli
 import rnn_helpers.train as training
 from rnn_helpers import load_weather, weather_windows
-from rnn_helpers.train import build_parser, main
+from rnn_helpers.cli import build_parser, main
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_plot_is_saved(small_csv, tmp_path, capsys):
     ("{tmp}/curves.xyz", r"must end in one of .png"),
 ])
 def test_a_bad_plot_path_is_refused_before_training(tmp_path, capsys, monkeypatch, target, message):
-    monkeypatch.setattr(training, "_run_with", lambda *args, **kwargs: pytest.fail("trained despite a bad --plot"))
+    monkeypatch.setattr(cli, "train_from_args", lambda *args, **kwargs: pytest.fail("trained despite a bad --plot"))
     with pytest.raises(SystemExit) as exit_info:
         main(["--epochs", "1", "--plot", target.format(tmp=tmp_path)])
     assert exit_info.value.code == 2
@@ -91,7 +92,7 @@ def test_a_bad_plot_path_is_refused_before_training(tmp_path, capsys, monkeypatc
 
 
 def test_an_unwritable_plot_path_is_refused_before_training(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(training, "_run_with", lambda *args, **kwargs: pytest.fail("trained despite a bad --plot"))
+    monkeypatch.setattr(cli, "train_from_args", lambda *args, **kwargs: pytest.fail("trained despite a bad --plot"))
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 import rnn_helpers.checks
+import rnn_helpers.grading
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # not notebooks/student/
@@ -615,8 +616,8 @@ def test_a_kernel_that_dies_before_its_first_reply_is_started_once_more(monkeypa
     monkeypatch.setattr(NotebookClient, "execute", execute)
     notebook = nbformat.v4.new_notebook()
     if raised is None:
-        assert rnn_helpers.checks.execute_in_fresh_kernel(notebook, ".", timeout=10) is notebook
+        assert rnn_helpers.grading.execute_in_fresh_kernel(notebook, ".", timeout=10) is notebook
     else:
         with pytest.raises(RuntimeError, match=raised):
-            rnn_helpers.checks.execute_in_fresh_kernel(notebook, ".", timeout=10)
+            rnn_helpers.grading.execute_in_fresh_kernel(notebook, ".", timeout=10)
     assert len(started) == starts

@@ -8,9 +8,11 @@ from rnn_helpers import (
     GRADIENT_TOLERANCE,
     check_gradients,
     half_sse,
+    half_sse_grad,
     init_params,
     mse,
     mse_grad,
+    numerical_gradient,
     rnn_backward,
     rnn_backward_with_input_grad,
     rnn_forward,
@@ -164,3 +166,11 @@ def test_an_empty_batch_gives_empty_outputs():
     params = init_params(3, 4, 2)
     outputs, hiddens = rnn_forward(np.zeros((0, 5, 3)), params)
     assert outputs.shape == (0, 5, 2) and hiddens.shape == (0, 5, 4)
+
+
+def test_half_sse_grad_is_the_gradient_of_half_sse_and_mse_grad_its_alias():
+    random = np.random.default_rng(4)
+    actual, predicted = random.normal(size=(5, 2)), random.normal(size=(5, 2))
+    numerical = numerical_gradient(lambda values: half_sse(actual, values["predicted"]), {"predicted": predicted})
+    np.testing.assert_allclose(half_sse_grad(actual, predicted), numerical["predicted"], rtol=1e-6)
+    assert mse_grad is half_sse_grad

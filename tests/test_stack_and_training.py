@@ -128,18 +128,6 @@ def test_a_stack_whose_layers_do_not_fit_is_named():
         stack_forward(np.zeros((2, 6, 3)), layers)
 
 
-def test_unvalidated_passes_give_the_same_numbers():
-    _, x, y = random_problem(3, 1, 2, steps=5, batch=4, seed=2)
-    layers = init_stack(3, [4, 3], 2, seed=5)
-    checked, checked_cache = stack_forward(x, layers)
-    unchecked, unchecked_cache = stack_forward(x, layers, validate=False)
-    np.testing.assert_array_equal(checked, unchecked)
-    for checked_grad, unchecked_grad in zip(stack_backward(checked_cache, checked - y, layers),
-                                            stack_backward(unchecked_cache, unchecked - y, layers, validate=False)):
-        for name in checked_grad:
-            np.testing.assert_array_equal(checked_grad[name], unchecked_grad[name])
-
-
 def test_training_rejects_windows_of_the_wrong_shape(windows):
     train_x, train_y = windows[0]["train"]
     with pytest.raises(ValueError, match=r"\(N, T, F\).*make_windows"):

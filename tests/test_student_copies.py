@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from rnn_helpers import checks
+from rnn_helpers import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -169,7 +169,7 @@ def learner_notebook(tmp_path, answers, drop_cells=()):
 def test_the_checker_prints_a_table_and_fails_when_one_exercise_is_wrong(tmp_path, capsys):
     # Exercise 2 is wrong; exercise 3 passing after it shows the notebook runs on past a failure.
     path = learner_notebook(tmp_path, {1: SOLUTIONS[1][0], 2: SCHEDULE_ONE_STEP_AHEAD, 3: SOLUTIONS[3][0]})
-    assert checks.main([str(path)]) == 1
+    assert grading.main([str(path)]) == 1
     printed = capsys.readouterr().out
     lines = printed.splitlines()
     assert lines[1].split() == ["exercise", "result", "message"]
@@ -188,7 +188,7 @@ def test_the_checker_reports_a_notebook_that_does_not_run_line_by_line(tmp_path,
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell("temperatures = load_temperatures()"))
     nbformat.write(notebook, path)
-    assert checks.main([str(path), "--against", str(tmp_path / "student_copy.ipynb")]) == 1
+    assert grading.main([str(path), "--against", str(tmp_path / "student_copy.ipynb")]) == 1
     printed = capsys.readouterr().out
     assert "Traceback" not in printed
     assert "code cell 1 raised NameError: name 'load_temperatures' is not defined; the cells after it" in printed
@@ -202,9 +202,9 @@ def test_the_checker_reports_a_notebook_that_does_not_run_line_by_line(tmp_path,
 def test_the_checker_says_when_a_file_is_not_a_notebook(tmp_path, capsys):
     path = tmp_path / "notes.ipynb"
     path.write_text("my answers: 1) tanh 2) 0.5")
-    assert checks.main([str(path)]) == 2
+    assert grading.main([str(path)]) == 2
     assert "cannot be read as a Jupyter notebook" in capsys.readouterr().out
-    assert checks.main([str(tmp_path / "missing.ipynb")]) == 2
+    assert grading.main([str(tmp_path / "missing.ipynb")]) == 2
     assert "no such file" in capsys.readouterr().out
 
 
@@ -217,7 +217,7 @@ def test_a_student_copy_runs_to_its_first_stub_and_stops_there(tmp_path):
     student = maker.student_copy(source)
     first_stub = next(index for index, cell in enumerate(student.cells) if "exercise" in cell.metadata.get("tags", []))
     with pytest.raises(CellExecutionError):
-        checks.execute_in_fresh_kernel(student, tmp_path, timeout=60)
+        grading.execute_in_fresh_kernel(student, tmp_path, timeout=60)
     error = next(output for output in student.cells[first_stub].outputs if output.output_type == "error")
     assert error.ename == "NotImplementedError"
     assert error.evalue.startswith("Exercise 1: write my_relu_forward(x, i_weight, h_weight, o_weight) in this cell")

@@ -20,9 +20,9 @@ def tiny():
     ({"batch_size": 0}, r"batch_size must be a whole number of at least 1; got 0"),
     ({"batch_size": 2.5}, r"batch_size must be a whole number"),
     ({"epochs": 0}, r"epochs must be a whole number of at least 1; got 0"),
-    ({"clip_norm": -1}, r"clip_norm must be a positive number such as 1.0, or None"),
-    ({"clip_norm": 0}, r"clip_norm must be a positive number"),
-    ({"clip_norm": float("nan")}, r"clip_norm must be a positive number"),
+    ({"clip_norm": -1}, r"clip_norm must be a positive finite number such as 1.0, or None"),
+    ({"clip_norm": 0}, r"clip_norm must be a positive finite number"),
+    ({"clip_norm": float("nan")}, r"clip_norm must be a positive finite number"),
     ({"lr": 0}, r"lr must be a positive finite number such as 0.02; got 0"),
     ({"lr": -0.1}, r"lr must be a positive finite number"),
     ({"lr": float("nan")}, r"lr must be a positive finite number such as 0.02; got nan"),
@@ -119,5 +119,5 @@ def test_relative_error_refuses_gradients_with_other_names():
 def test_clipping_refuses_a_norm_that_is_not_positive(max_norm):
     from rnn_helpers import clip_by_global_norm
 
-    with pytest.raises(ValueError, match="max_norm must be a positive number"):
+    with pytest.raises(ValueError, match="max_norm must be a positive finite number"):
         clip_by_global_norm({"i_weight": np.ones((2, 2))}, max_norm)

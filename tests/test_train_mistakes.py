@@ -33,9 +33,9 @@ def global_norm(layers):
 
 def test_every_epoch_visits_the_windows_in_a_new_shuffled_order(tiny, monkeypatch):
     x, y = tiny
-    batches, original = [], training.stack_forward
-    monkeypatch.setattr(training, "stack_forward", lambda batch, *args, **kwargs: (
-        batches.append(np.array(batch)) if kwargs.get("validate") is False else None) or original(batch, *args, **kwargs))
+    batches, original = [], training.stack_backward
+    monkeypatch.setattr(training, "stack_backward", lambda cache, *args, **kwargs: (
+        batches.append(np.array(cache[0][0])) or original(cache, *args, **kwargs)))
     training.train(x, y, epochs=2, batch_size=4, seed=5)
     assert [len(batch) for batch in batches] == [4, 4, 2, 4, 4, 2]
     epochs = [np.concatenate(batches[:3]), np.concatenate(batches[3:])]

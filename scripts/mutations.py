@@ -1,7 +1,7 @@
 """Mutation proof: inject known mistakes into a copy of rnn_helpers and show the tests catch each.
 
-    uv run python tests/mutations.py               # unit tests and notebooks
-    uv run python tests/mutations.py --unit-only   # unit tests only (faster)
+    uv run python scripts/mutations.py               # unit tests and notebooks
+    uv run python scripts/mutations.py --unit-only   # unit tests only (faster)
 
 Each mutation is applied to a temporary copy of the package, which is put first on
 PYTHONPATH (the notebooks' kernels inherit it); then the unit tests and, separately, the
@@ -23,18 +23,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from rnn_helpers.mistakes import MISTAKES  # noqa: E402  (the one catalogue of known mistakes)
+from rnn_helpers.mistakes import MISTAKES, apply_edits  # noqa: E402  (the one catalogue of known mistakes)
 
 UNIT_TESTS = ["tests/test_rnn.py", "tests/test_stack_and_training.py", "tests/test_data.py",
               "tests/test_bad_input.py"]
 
-# (description, [(file, old text, new text), ...], notebooks affected): every catalogued
-# mistake that can be put into the helpers' source. The self-checks name the same mistakes
-# (tests/test_checks.py runs each edited helper through its self-check).
-MUTATIONS = [
-    (f"{number} {mistake.id}", list(mistake.edits), [f"notebooks/{name}.ipynb" for name in mistake.notebooks])
-    for number, mistake in enumerate((mistake for mistake in MISTAKES if mistake.edits), start=1)
-]
+# Every catalogued mistake that can be put into the helpers' source. The self-checks name
+# the same mistakes (tests/test_checks.py runs each edited helper through its self-check).
+MUTATIONS = [mistake for mistake in MISTAKES if mistake.edits]
 
 
 PYTEST_WITH_THE_COPY = """
@@ -72,18 +68,16 @@ def run_tests(package_copy, paths):
     return done.returncode == 0, (failures[0] if failures else done.stdout.strip().splitlines()[-1:])
 
 
-def mutated_copy(workdir, replacements):
+def mutated_copy(workdir, edits):
+    """A copy of rnn_helpers (and the bundled data) in ``workdir`` with the catalogue's ``edits`` applied."""
     target = Path(workdir) / "rnn_helpers"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(ROOT / "rnn_helpers", target, ignore=shutil.ignore_patterns("__pycache__"))
     (Path(workdir) / "data").mkdir(exist_ok=True)  # the bundled CSV, where a checkout keeps it
     shutil.copy(ROOT / "data" / "seattle_weather.csv", Path(workdir) / "data")
-    for file, old, new in replacements:
+    for file in sorted({file for file, _, _ in edits}):
         path = target / file
-        text = path.read_text()
-        if text.count(old) != 1:
-            raise SystemExit(f"mutation target not found exactly once in {file}: {old!r}; update the catalogue in rnn_helpers/mistakes.py")
-        path.write_text(text.replace(old, new))
+        path.write_text(apply_edits(path.read_text(), file, edits))
     return Path(workdir)
 
 
@@ -102,8 +96,10 @@ def main(argv=None):
             raise SystemExit(f"the unmutated package fails its tests ({failure}); fix that first")
         survivors = []
         print(f"{'mutation':55s} {'caught by a unit test':85s} caught by a notebook")
-        for description, replacements, notebooks in MUTATIONS:
-            package_copy = mutated_copy(workdir, replacements)
+        for number, mistake in enumerate(MUTATIONS, start=1):
+            description = f"{number} {mistake.id}"
+            notebooks = [f"notebooks/{name}.ipynb" for name in mistake.notebooks]
+            package_copy = mutated_copy(workdir, mistake.edits)
             unit_passed, unit_failure = run_tests(package_copy, UNIT_TESTS)
             notebooks_passed, notebook_failure = (True, "-") if args.unit_only else \
                 run_tests(package_copy, existing(notebooks))

@@ -59,8 +59,9 @@ def time_cli(path):
     """Wall and CPU seconds of the command line with its defaults, as a whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rnn_helpers.train", "--data", str(path), "--json"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "rnn_helpers.train", "--data", str(path), "--json"], check=True, capture_output=True
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -76,8 +77,9 @@ def time_loop(windows, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating measurements of each (default: 3)")
-    parser.add_argument("--loop-epochs", type=int, default=2,
-                        help="per-window epochs timed per round, extrapolated to 250 (default: 2)")
+    parser.add_argument(
+        "--loop-epochs", type=int, default=2, help="per-window epochs timed per round, extrapolated to 250 (default: 2)"
+    )
     parser.add_argument("--quick", action="store_true", help="one round, print without writing RESULTS.md")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
@@ -98,28 +100,39 @@ def main():
     cli_wall, cli_cpu = (statistics.median(run[i] for run in cli) for i in (0, 1))
     loop_wall, loop_cpu = (statistics.median(run[i] for run in loop) for i in (0, 1))
     lines = [
-        MARKER, "",
+        MARKER,
+        "",
         f"Data: {DAYS:,} consecutive days ({len(frame):,} rows with a tomorrow; 7-day windows: train "
         f"{len(windows['train'][0]):,}, valid {len(windows['valid'][0]):,}, test {len(windows['test'][0]):,}), "
         "built by `bench_large_file.py` from the bundled observations repeated on consecutive dates.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average {load_before:.1f} before and "
         f"{load_after:.1f} after (a shared machine: both are slowed alike, so compare the ratio); "
-        f"Python {platform.python_version()}, NumPy {np.__version__}.", "",
-        f"Medians of {rounds} alternating round(s). The per-window loop was timed for {args.loop_epochs} "
-        f"epoch(s) per round and extrapolated linearly to {LOOP_EPOCHS} (each epoch does the same work).", "",
-        "| | wall s | CPU s |", "|---|---:|---:|",
-        f"| `python -m rnn_helpers.train --data FILE --json` (defaults, whole process) | {cli_wall:.1f} | {cli_cpu:.1f} |",
+        f"Python {platform.python_version()}, NumPy {np.__version__}.",
+        "",
+        f"Each figure is the median of {rounds} alternating runs. The per-window loop was timed for "
+        f"{args.loop_epochs} epochs per run and extrapolated linearly to {LOOP_EPOCHS}, since each epoch "
+        "does the same work.",
+        "",
+        "| | wall s | CPU s |",
+        "|---|---:|---:|",
+        f"| `python -m rnn_helpers.train --data FILE --json` (defaults, whole process) "
+        f"| {cli_wall:.1f} | {cli_cpu:.1f} |",
         f"| per-window loop, {LOOP_EPOCHS} epochs (extrapolated) | {loop_wall:.0f} | {loop_cpu:.0f} |",
-        f"| ratio | 1/{loop_wall / cli_wall:.0f} | 1/{loop_cpu / cli_cpu:.0f} |", "",
-        "Every round: command line " + ", ".join(f"{wall:.1f}" for wall, _ in cli) + " s; per-window loop "
-        + ", ".join(f"{wall:.0f}" for wall, _ in loop) + " s (wall).",
+        f"| ratio | 1/{loop_wall / cli_wall:.0f} | 1/{loop_cpu / cli_cpu:.0f} |",
+        "",
+        "Each run's wall time: command line "
+        + ", ".join(f"{wall:.1f}" for wall, _ in cli)
+        + " s; per-window loop "
+        + ", ".join(f"{wall:.0f}" for wall, _ in loop)
+        + " s.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
         existing = RESULTS.read_text() if RESULTS.exists() else ""
-        head = existing.split(MARKER)[0].rstrip("\n")
-        RESULTS.write_text((head + "\n\n" if head else "") + text)
+        head, _, rest = existing.partition(MARKER)
+        tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""  # the sections after this one stay
+        RESULTS.write_text((head.rstrip("\n") + "\n\n" if head.strip() else "") + text + tail)
 
 
 if __name__ == "__main__":

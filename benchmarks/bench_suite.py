@@ -1,9 +1,9 @@
 """How long the whole test suite takes, and how busy it keeps the machine.
 
-    uv run python benchmarks/bench_suite.py              # 3 rounds
+    uv run python benchmarks/bench_suite.py              # 3 runs
     uv run python benchmarks/bench_suite.py --runs 5
 
-Each round runs the README's test command, ``uv run pytest``, once (the first round of a
+Each run runs the README's test command, ``uv run pytest``, once (the first run of a
 fresh clone also creates the environment: run the command once before benchmarking
 warm runs) and records its wall time, the seconds pytest reports, and, on Linux, the
 CPU-seconds the whole machine spent busy and idle during the run (from /proc/stat).
@@ -66,11 +66,16 @@ def one_round(command):
     after = machine_cpu_seconds()
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     if done.returncode != 0:
-        raise SystemExit(f"The suite failed (exit code {done.returncode}): {summary}\n"
-                         f"{done.stdout[-6000:]}\n{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"The suite failed (exit code {done.returncode}): {summary}\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+        )
     reported = re.search(r" in ([0-9.]+)s", summary)
-    row = {"probe": probe, "wall": wall, "pytest": float(reported.group(1)) if reported else float("nan"),
-           "summary": summary.strip("= ")}
+    row = {
+        "probe": probe,
+        "wall": wall,
+        "pytest": float(reported.group(1)) if reported else float("nan"),
+        "summary": summary.strip("= "),
+    }
     if before and after:
         row["busy"], row["idle"] = after[0] - before[0], after[1] - before[1]
     return row
@@ -83,17 +88,23 @@ def main(argv=None):
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     command = suite_command()
-    print(f"{' '.join(Path(part).name if i == 0 else part for i, part in enumerate(command))}, "
-          f"{args.runs} round(s), {os.cpu_count()} cores")
+    print(
+        f"{' '.join(Path(part).name if i == 0 else part for i, part in enumerate(command))}, "
+        f"{args.runs} round(s), {os.cpu_count()} cores"
+    )
     print(f"{'round':>5} {'probe s':>8} {'wall s':>7} {'pytest s':>9} {'busy CPU-s':>11} {'idle CPU-s':>11}")
     rows = []
     for number in range(1, args.runs + 1):
         row = one_round(command)
         rows.append(row)
-        print(f"{number:5d} {row['probe']:8.3f} {row['wall']:7.1f} {row['pytest']:9.1f} "
-              f"{row.get('busy', float('nan')):11.0f} {row.get('idle', float('nan')):11.0f}   {row['summary']}")
-    print(f"median wall {statistics.median(row['wall'] for row in rows):.1f} s, "
-          f"median probe {statistics.median(row['probe'] for row in rows):.3f} s")
+        print(
+            f"{number:5d} {row['probe']:8.3f} {row['wall']:7.1f} {row['pytest']:9.1f} "
+            f"{row.get('busy', float('nan')):11.0f} {row.get('idle', float('nan')):11.0f}   {row['summary']}"
+        )
+    print(
+        f"median wall {statistics.median(row['wall'] for row in rows):.1f} s, "
+        f"median probe {statistics.median(row['probe'] for row in rows):.3f} s"
+    )
 
 
 if __name__ == "__main__":

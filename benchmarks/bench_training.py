@@ -28,8 +28,9 @@ def course_style_training(train_x, train_y, epochs, hidden=4, lr=1e-5):
     """The original notebook's loop (one window at a time, unscaled target, its learning
     rate divided by the window length), with its gradient bugs fixed. Returns the parameters."""
     params = init_params(train_x.shape[2], hidden, 1, seed=0)
-    i_weight, h_weight, h_bias, o_weight, o_bias = (params[name] for name in
-                                                    ("i_weight", "h_weight", "h_bias", "o_weight", "o_bias"))
+    i_weight, h_weight, h_bias, o_weight, o_bias = (
+        params[name] for name in ("i_weight", "h_weight", "h_bias", "o_weight", "o_bias")
+    )
     steps = train_x.shape[1]
     for _ in range(epochs):
         for seq_x, seq_y in zip(train_x, train_y):
@@ -55,9 +56,11 @@ def course_style_training(train_x, train_y, epochs, hidden=4, lr=1e-5):
                 grads[0] += seq_x[t][:, np.newaxis] @ h_grad
             step = lr / steps
             i_weight, h_weight, h_bias, o_weight, o_bias = (
-                p - g * step for p, g in zip((i_weight, h_weight, h_bias, o_weight, o_bias), grads))
-    return dict(zip(("i_weight", "h_weight", "h_bias", "o_weight", "o_bias"),
-                    (i_weight, h_weight, h_bias, o_weight, o_bias)))
+                p - g * step for p, g in zip((i_weight, h_weight, h_bias, o_weight, o_bias), grads)
+            )
+    return dict(
+        zip(("i_weight", "h_weight", "h_bias", "o_weight", "o_bias"), (i_weight, h_weight, h_bias, o_weight, o_bias))
+    )
 
 
 def last_step_mse(params, x, y):
@@ -90,7 +93,7 @@ def torch_training(windows, epochs, batch_size, hidden, lr, schedule, seed=0):
     for _ in range(epochs):
         order = torch.from_numpy(shuffle.permutation(len(train_x)))
         for begin in batch_starts:
-            batch = order[begin:begin + batch_size]
+            batch = order[begin : begin + batch_size]
             for group in optimizer.param_groups:
                 group["lr"] = lr * (1 - steps_done / total_steps) if schedule == "linear" else lr
             steps_done += 1
@@ -115,12 +118,18 @@ def best_of(repeats, function):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="25 course-style epochs instead of 250; print the table without writing RESULTS.md")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="25 course-style epochs instead of 250; print the table without writing RESULTS.md",
+    )
     args = parser.parse_args()
     windows, scaler = weather_windows(load_weather(verbose=False))
-    defaults = {name: parameter.default for name, parameter in inspect.signature(train).parameters.items()
-                if parameter.default is not inspect.Parameter.empty}
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(train).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
     seed_epochs = 25 if args.quick else 250
 
     seed_seconds, seed_params = best_of(1, lambda: course_style_training(*windows["train"], epochs=seed_epochs))
@@ -128,8 +137,14 @@ def main():
     train_seconds, result = best_of(3, lambda: train(*windows["train"], *windows["valid"]))
     # Time to reach the course-style loop's final validation MSE: the shortest run with the
     # defaults (only fewer epochs) whose returned model does, timed from the call to the return.
-    epochs_needed = next((e for e in range(1, defaults["epochs"] + 1) if train(
-        *windows["train"], *windows["valid"], epochs=e).score(*windows["valid"]) <= seed_valid), None)
+    epochs_needed = next(
+        (
+            e
+            for e in range(1, defaults["epochs"] + 1)
+            if train(*windows["train"], *windows["valid"], epochs=e).score(*windows["valid"]) <= seed_valid
+        ),
+        None,
+    )
     if epochs_needed is None:
         raise SystemExit(f"train() with its defaults never reached the validation MSE {seed_valid:.2f}.")
     reach_seconds, _ = best_of(7, lambda: train(*windows["train"], *windows["valid"], epochs=epochs_needed))
@@ -139,46 +154,71 @@ def main():
     seeds = range(8)
     by_seed = [train(*windows["train"], *windows["valid"], seed=seed) for seed in seeds]
     seed_scores = np.array([[run.score(*windows[part]) for part in ("valid", "test")] for run in by_seed])
-    beats_both = sum(all(valid < parts["valid"] and test < parts["test"] for parts in baselines.values())
-                     for valid, test in seed_scores)
+    beats_both = sum(
+        all(valid < parts["valid"] and test < parts["test"] for parts in baselines.values())
+        for valid, test in seed_scores
+    )
 
-    rows = [("course-style loop (per window)", seed_seconds / seed_epochs, seed_seconds, seed_valid, seed_test),
-            ("train() defaults", train_seconds / defaults["epochs"], train_seconds,
-             result.score(*windows["valid"]), result.score(*windows["test"]))]
+    rows = [
+        ("course-style loop (per window)", seed_seconds / seed_epochs, seed_seconds, seed_valid, seed_test),
+        (
+            "train() defaults",
+            train_seconds / defaults["epochs"],
+            train_seconds,
+            result.score(*windows["valid"]),
+            result.score(*windows["test"]),
+        ),
+    ]
     torch_version = "not installed"
     try:
         torch_epoch, torch_valid, torch_test, torch_version = torch_training(
-            windows, defaults["epochs"], defaults["batch_size"], defaults["hidden_sizes"][0], defaults["lr"],
-            defaults["schedule"])
+            windows,
+            defaults["epochs"],
+            defaults["batch_size"],
+            defaults["hidden_sizes"][0],
+            defaults["lr"],
+            defaults["schedule"],
+        )
         rows.append(("torch.nn.RNN + Linear", torch_epoch, torch_epoch * defaults["epochs"], torch_valid, torch_test))
     except ImportError:
         pass
 
     lines = [
-        "# Training benchmark", "",
+        "# Training benchmark",
+        "",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores, "
-        f"{platform.system()} {platform.release()}; Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}, torch {torch_version}.", "",
+        f"{platform.system()}; Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, torch {torch_version}.",
+        "",
         f"Data: bundled Seattle record, 7-day windows (train {len(windows['train'][0])}, valid "
         f"{len(windows['valid'][0])}, test {len(windows['test'][0])}). MSE in °F², last step of each window.",
-        f"train() defaults: H={defaults['hidden_sizes'][0]}, {defaults['epochs']} epochs, batch {defaults['batch_size']}, "
-        f"Adam lr={defaults['lr']} ({defaults['schedule']} schedule), clip_norm={defaults['clip_norm']}. Course-style loop: H=4, lr=1e-5/T, unscaled target, {seed_epochs} epochs.", "",
-        "| model | s / epoch | total s | valid MSE | test MSE |", "|---|---:|---:|---:|---:|"]
+        f"train() defaults: H={defaults['hidden_sizes'][0]}, {defaults['epochs']} epochs, "
+        f"batch {defaults['batch_size']}, Adam lr={defaults['lr']} ({defaults['schedule']} schedule), "
+        f"clip_norm={defaults['clip_norm']}. Course-style loop: H=4, lr=1e-5/T, unscaled target, "
+        f"{seed_epochs} epochs.",
+        "",
+        "| model | s / epoch | total s | valid MSE | test MSE |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, per_epoch, total, valid, test in rows:
         lines.append(f"| {name} | {per_epoch:.4f} | {total:.2f} | {valid:.2f} | {test:.2f} |")
     for name, parts in baselines.items():
         lines.append(f"| baseline: {name} | – | – | {parts['valid']:.2f} | {parts['test']:.2f} |")
-    lines += ["",
-              f"- Time to reach the course-style loop's final validation MSE ({seed_valid:.2f}): "
-              f"{epochs_needed} epoch(s) of train(), {reach_seconds * 1000:.1f} ms, "
-              f"1/{seed_seconds / reach_seconds:.0f} of the course-style loop's {seed_seconds:.1f} s.",
-              f"- train() defaults with seeds {seeds.start}-{seeds.stop - 1}: valid MSE "
-              f"{seed_scores[:, 0].min():.2f}-{seed_scores[:, 0].max():.2f}, test MSE "
-              f"{seed_scores[:, 1].min():.2f}-{seed_scores[:, 1].max():.2f}; {beats_both} of {len(seeds)} "
-              "beat both baselines on both valid and test."]
+    lines += [
+        "",
+        f"- Time to reach the course-style loop's final validation MSE ({seed_valid:.2f}): "
+        f"{epochs_needed} epoch(s) of train(), {reach_seconds * 1000:.1f} ms, "
+        f"1/{seed_seconds / reach_seconds:.0f} of the course-style loop's {seed_seconds:.1f} s.",
+        f"- train() defaults with seeds {seeds.start}-{seeds.stop - 1}: valid MSE "
+        f"{seed_scores[:, 0].min():.2f}-{seed_scores[:, 0].max():.2f}, test MSE "
+        f"{seed_scores[:, 1].min():.2f}-{seed_scores[:, 1].max():.2f}; {beats_both} of {len(seeds)} "
+        "beat both baselines on both valid and test.",
+    ]
     if len(rows) == 3:
-        lines.append(f"- Per epoch at batch size {defaults['batch_size']}: train() is "
-                     f"{rows[2][1] / rows[1][1]:.1f}x faster than torch.nn.RNN.")
+        lines.append(
+            f"- Per epoch at batch size {defaults['batch_size']}: train() is "
+            f"{rows[2][1] / rows[1][1]:.1f}x faster than torch.nn.RNN."
+        )
     text = "\n".join(lines) + "\n"
     if not args.quick:
         # Keep the section bench_large_file.py writes at the end.

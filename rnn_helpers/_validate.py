@@ -144,6 +144,7 @@ def matching_layers(layers, grad_layers):
 
 def same_shapes(moments, layers):
     """ValueError unless an optimiser's running moments fit ``layers`` (same names and shapes)."""
+
     def shapes(stack):
         return [{name: np.shape(value) for name, value in layer.items()} for layer in stack]
 
@@ -151,8 +152,9 @@ def same_shapes(moments, layers):
         raise ValueError("This Adam was used for parameters of a different size or with other names; create a new one.")
 
 
-def training_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm, activation_,
-                      on_epoch_end):
+def training_settings(
+    hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm, activation_, on_epoch_end
+):
     """ValueError unless ``train()``'s settings are usable."""
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"Unknown optimizer {optimizer!r}. Use 'adam' or 'sgd'.")
@@ -161,8 +163,10 @@ def training_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule,
     activation(activation_)
     sizes = list(hidden_sizes) if isinstance(hidden_sizes, (list, tuple, range, np.ndarray)) else []
     if not sizes or not all(isinstance(size, Integral) and not isinstance(size, bool) and size >= 1 for size in sizes):
-        raise ValueError(f"hidden_sizes must be a sequence of positive whole numbers, one per layer, such as "
-                         f"(8,) or (16, 16); got {hidden_sizes!r}.")
+        raise ValueError(
+            f"hidden_sizes must be a sequence of positive whole numbers, one per layer, such as "
+            f"(8,) or (16, 16); got {hidden_sizes!r}."
+        )
     whole_number(epochs, "epochs")
     whole_number(batch_size, "batch_size")
     positive_number(lr, "lr", 0.02)

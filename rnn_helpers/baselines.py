@@ -5,6 +5,7 @@ days the RNN is scored on. Derived in ``05_weather_data``.
 """
 
 import numpy as np
+
 from .data import PREDICTORS
 
 

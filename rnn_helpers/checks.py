@@ -53,10 +53,15 @@ from .stack import init_stack, stack_backward, stack_forward
 TOLERANCE = 1e-5
 
 NOTEBOOK_OF_CHECK = {
-    "check_relu_forward": "01_relu_toy", "check_forward": "02_tanh_forward",
-    "check_numerical_gradient": "03_manual_backprop", "check_backward": "04_bptt_loop",
-    "check_clip": "04_bptt_loop", "check_split": "05_weather_data", "check_scaling": "05_weather_data",
-    "check_schedule": "06_training_loop", "check_training_step": "06_training_loop",
+    "check_relu_forward": "01_relu_toy",
+    "check_forward": "02_tanh_forward",
+    "check_numerical_gradient": "03_manual_backprop",
+    "check_backward": "04_bptt_loop",
+    "check_clip": "04_bptt_loop",
+    "check_split": "05_weather_data",
+    "check_scaling": "05_weather_data",
+    "check_schedule": "06_training_loop",
+    "check_training_step": "06_training_loop",
     "check_stack_backward": "06_training_loop",
 }
 
@@ -87,23 +92,27 @@ def _x_text(x):
 
 # ------------------------------------------------------------------ calling the learner
 
+
 def _call(check, function, args, call_text, returns):
     """Call the learner's function; turn an exception or a missing result into a clear message."""
     if not callable(function):
         raise AssertionError(
             f"{check}: pass your function itself, without parentheses after its name, e.g. "
-            f"{check}(my_function); got {type(function).__name__} {function!r:.60}.")
+            f"{check}(my_function); got {type(function).__name__} {function!r:.60}."
+        )
     try:
         result = function(*args)
     except Exception as error:  # the learner's bug, reported as what it is and where
         raise AssertionError(
             f"{check}: your function raised {type(error).__name__}: {error}\n"
-            f"  when called as {call_text}{_where(error)}") from None
+            f"  when called as {call_text}{_where(error)}"
+        ) from None
     if result is None:
         raise AssertionError(
             f"{check}: your function returned None when called as {call_text}; it must return "
             f"{returns}. Is the `return` line missing, or does a branch (an `if`) end without one? "
-            "A function that only changes its input in place returns None.")
+            "A function that only changes its input in place returns None."
+        )
     return result
 
 
@@ -114,9 +123,12 @@ def _where(error):
     line to look at is the learner's line that called them.
     """
     package = Path(__file__).resolve().parent
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if package not in Path(frame.filename).resolve().parents
-              and not re.search(r"[/\\](site|dist)-packages[/\\]", frame.filename)]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if package not in Path(frame.filename).resolve().parents
+        and not re.search(r"[/\\](site|dist)-packages[/\\]", frame.filename)
+    ]
     if not frames:
         return ""
     frame = frames[-1]
@@ -144,13 +156,17 @@ def _grad_dict(label, result, names=PARAM_NAMES):
 
 def _pair(result, first, second):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        kind = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
+        kind = (
+            f"a {type(result).__name__} of length {len(result)}"
+            if isinstance(result, (tuple, list))
             else type(result).__name__
+        )
         raise _Unusable(f"expected two values ({first}, {second}), got {kind}.")
     return result
 
 
 # ------------------------------------------------------------------------- comparing
+
 
 def _close(expected, got):
     """Entry-wise agreement, relative to the largest expected entry (NaN never agrees)."""
@@ -195,8 +211,7 @@ def _location(expected, got, steps, label=""):
 
 
 def _array_text(array):
-    return np.array2string(np.asarray(array), precision=6, suppress_small=True, floatmode="fixed",
-                           max_line_width=100)
+    return np.array2string(np.asarray(array), precision=6, suppress_small=True, floatmode="fixed", max_line_width=100)
 
 
 def _difference_message(check, label, case_text, expected, got, steps, transposed_hint=True):
@@ -206,8 +221,7 @@ def _difference_message(check, label, case_text, expected, got, steps, transpose
             text += " It looks transposed."
         return text
     where, want, have = _location(expected, got, steps, label)
-    text = (f"{check}: wrong {label} {case_text}; first difference at {where}: "
-            f"expected {want:.6g}, got {have:.6g}.")
+    text = f"{check}: wrong {label} {case_text}; first difference at {where}: expected {want:.6g}, got {have:.6g}."
     if expected.size <= 8:
         text += f"\nexpected:\n{_array_text(expected)}\ngot:\n{_array_text(got)}"
     return text
@@ -228,12 +242,26 @@ def _verify(check, case_text, expected, got, candidates, steps=False):
             raise AssertionError(message + "\n" + _shape_advice(check, label, want, have))
         # A mistake that gives the right result here (e.g. not resetting the state, on a
         # single sequence) says nothing about this difference.
-        mistake = next((mistake for mistake, wrong in candidates()
-                        if label in wrong and not _same(want, wrong[label], loose_shape=True)
-                        and _same(wrong[label], have, loose_shape=True)), None)
+        mistake = next(
+            (
+                mistake
+                for mistake, wrong in candidates()
+                if label in wrong
+                and not _same(want, wrong[label], loose_shape=True)
+                and _same(wrong[label], have, loose_shape=True)
+            ),
+            None,
+        )
         # A swapped shape only looks transposed when no other known mistake explains it.
-        message = _difference_message(check, label, case_text, want, have, steps,
-                                      transposed_hint=mistake is None or mistake.id == "grad_transposed")
+        message = _difference_message(
+            check,
+            label,
+            case_text,
+            want,
+            have,
+            steps,
+            transposed_hint=mistake is None or mistake.id == "grad_transposed",
+        )
         raise AssertionError(message + "\n" + _advice(check, mistake, _param_name(label)))
 
 
@@ -250,15 +278,16 @@ def _shape_advice(check, label, want, have):
         return text + f"drop the extra axis of length 1 (e.g. with `[0]` or `np.squeeze`) to get shape {want.shape}."
     name = _param_name(label)
     like = f", the shape of {name}" if name and want.ndim == 2 else ""
-    return (text + f"reshape it to {want.shape}{like} (e.g. `.reshape{want.shape}`, or `keepdims=True` "
-            "when you sum).")
+    return text + f"reshape it to {want.shape}{like} (e.g. `.reshape{want.shape}`, or `keepdims=True` when you sum)."
 
 
 def _advice(check, mistake, name=""):
     if mistake is not None:
         return "Likely mistake: " + mistake.describe(name)
-    return (f"No known mistake gives this result; go back over the derivation in "
-            f"{NOTEBOOK_OF_CHECK[check]} one step at a time.")
+    return (
+        f"No known mistake gives this result; go back over the derivation in "
+        f"{NOTEBOOK_OF_CHECK[check]} one step at a time."
+    )
 
 
 def _named(check, mistake_id, name, summary):
@@ -304,9 +333,9 @@ def _reproduces(case, got, to_quantities, mistake_id):
         return False
     is_right = all(_same(np.asarray(want[label], dtype=float), have[label]) for label in want)
     return not is_right and any(
-        wrong.keys() == have.keys()
-        and all(_same(np.asarray(wrong[label], dtype=float), have[label]) for label in have)
-        for wrong in wrongs)
+        wrong.keys() == have.keys() and all(_same(np.asarray(wrong[label], dtype=float), have[label]) for label in have)
+        for wrong in wrongs
+    )
 
 
 def _first_change(before, after):
@@ -320,6 +349,7 @@ def _first_change(before, after):
 
 # ----------------------------------------------------------------------------- checks
 
+
 def check_relu_forward(my_relu_forward):
     """Check ``my_relu_forward(x, i_weight, h_weight, o_weight) -> outputs`` (no biases, ReLU).
 
@@ -330,16 +360,23 @@ def check_relu_forward(my_relu_forward):
     params["h_bias"][:] = 0
     params["o_bias"][:] = 0
     expected, _ = rnn_forward(single, params, activation="relu")
-    case = SimpleNamespace(x=single, params=params, activation="relu", expected=expected,
-                           adapt=lambda result: result[0])
-    got = _call(check, my_relu_forward, (single.copy(), *(params[name].copy() for name in
-                ("i_weight", "h_weight", "o_weight"))),
-                f"my_relu_forward(x, i_weight, h_weight, o_weight) with x of shape {single.shape}",
-                "the outputs, an array of shape (T, O)")
+    case = SimpleNamespace(
+        x=single, params=params, activation="relu", expected=expected, adapt=lambda result: result[0]
+    )
+    got = _call(
+        check,
+        my_relu_forward,
+        (single.copy(), *(params[name].copy() for name in ("i_weight", "h_weight", "o_weight"))),
+        f"my_relu_forward(x, i_weight, h_weight, o_weight) with x of shape {single.shape}",
+        "the outputs, an array of shape (T, O)",
+    )
+
     def to_quantities(outputs):
         if isinstance(outputs, tuple):
-            raise _Unusable(f"you returned a tuple of {len(outputs)} values; return only `outputs`, not a "
-                            "tuple: one array of shape (T, O).")
+            raise _Unusable(
+                f"you returned a tuple of {len(outputs)} values; return only `outputs`, not a "
+                "tuple: one array of shape (T, O)."
+            )
         return {"outputs": outputs}
 
     _run_case(check, case, got, to_quantities, steps=True, case_text=_x_text(single))
@@ -359,14 +396,20 @@ def check_forward(my_forward):
         return {"hiddens": hiddens, "outputs": outputs}
 
     for index, x in enumerate(cases):
-        case = SimpleNamespace(x=x, params=params, activation="tanh", expected=rnn_forward(x, params),
-                               adapt=lambda result: result)
-        got = _call(check, my_forward, (x.copy(), _copy(params)),
-                    f"my_forward(x, params) with x of shape {x.shape}", "(outputs, hiddens)")
+        case = SimpleNamespace(
+            x=x, params=params, activation="tanh", expected=rnn_forward(x, params), adapt=lambda result: result
+        )
+        got = _call(
+            check,
+            my_forward,
+            (x.copy(), _copy(params)),
+            f"my_forward(x, params) with x of shape {x.shape}",
+            "(outputs, hiddens)",
+        )
 
         def reference(helpers, index=index):
             # The same calls in the same order: a mistake may carry state from one call to the next.
-            return [helpers.rnn_forward(earlier, params) for earlier in cases[:index + 1]][-1]
+            return [helpers.rnn_forward(earlier, params) for earlier in cases[: index + 1]][-1]
 
         _run_case(check, case, got, to_quantities, reference, steps=True, case_text=_x_text(x))
     print("check_forward: correct for one sequence and for a batch.")
@@ -392,12 +435,22 @@ def check_numerical_gradient(my_numerical_gradient):
         got = _call(check, my_numerical_gradient, arguments, call_text, "a dict of gradients, one per parameter")
         changed = _first_change(params, given)
         if changed:
-            _named(check, "params_modified", changed,
-                   f"after {call_text}, params[{changed!r}] is no longer what it was.")
-        case = SimpleNamespace(loss_fn=loss_fn, params=params, epsilon=epsilon or 1e-6,
-                               expected=numerical_gradient(loss_fn, params, epsilon or 1e-6))
-        _run_case(check, case, got, lambda result: _grad_dict("numerical gradient for {name}", result),
-                  case_text=f"with epsilon={epsilon}" if epsilon else "with the default epsilon")
+            _named(
+                check, "params_modified", changed, f"after {call_text}, params[{changed!r}] is no longer what it was."
+            )
+        case = SimpleNamespace(
+            loss_fn=loss_fn,
+            params=params,
+            epsilon=epsilon or 1e-6,
+            expected=numerical_gradient(loss_fn, params, epsilon or 1e-6),
+        )
+        _run_case(
+            check,
+            case,
+            got,
+            lambda result: _grad_dict("numerical gradient for {name}", result),
+            case_text=f"with epsilon={epsilon}" if epsilon else "with the default epsilon",
+        )
     print("check_numerical_gradient: correct.")
 
 
@@ -412,14 +465,28 @@ def check_backward(my_backward):
     for x in cases:
         _, hiddens = rnn_forward(x, params)
         output_grad = random.normal(size=hiddens.shape[:-1] + (params["o_weight"].shape[1],))
-        case = SimpleNamespace(x=x, hiddens=hiddens, output_grad=output_grad, params=params,
-                               expected=rnn_backward(x, hiddens, output_grad, params))
-        got = _call(check, my_backward, (x.copy(), hiddens.copy(), output_grad.copy(), _copy(params)),
-                    f"my_backward(x, hiddens, output_grad, params) with x of shape {x.shape}",
-                    "a dict of gradients with the keys of params")
-        _run_case(check, case, got, lambda result: _grad_dict("{name} gradient", result),
-                  lambda helpers: helpers.rnn_backward(x, hiddens, output_grad, params),
-                  case_text=_x_text(x))
+        case = SimpleNamespace(
+            x=x,
+            hiddens=hiddens,
+            output_grad=output_grad,
+            params=params,
+            expected=rnn_backward(x, hiddens, output_grad, params),
+        )
+        got = _call(
+            check,
+            my_backward,
+            (x.copy(), hiddens.copy(), output_grad.copy(), _copy(params)),
+            f"my_backward(x, hiddens, output_grad, params) with x of shape {x.shape}",
+            "a dict of gradients with the keys of params",
+        )
+        _run_case(
+            check,
+            case,
+            got,
+            lambda result: _grad_dict("{name} gradient", result),
+            lambda helpers: helpers.rnn_backward(x, hiddens, output_grad, params),
+            case_text=_x_text(x),
+        )
     print("check_backward: correct for one sequence and for a batch.")
 
 
@@ -434,23 +501,30 @@ def check_clip(my_clip):
         grads = {name: value * 3 for name, value in params.items()}
         case = SimpleNamespace(grads=grads, max_norm=max_norm, expected=clip_by_global_norm(grads, max_norm))
         given = _copy(grads)
-        got = _call(check, my_clip, (given, max_norm), f"my_clip(grads, {max_norm})",
-                    "a dict of clipped gradients")
+        got = _call(check, my_clip, (given, max_norm), f"my_clip(grads, {max_norm})", "a dict of clipped gradients")
         changed = _first_change(grads, given)
         if changed:
-            _named(check, "clip_changes_grads", f"grads[{changed!r}]",
-                   f"after my_clip(grads, {max_norm}), the grads passed in (grads[{changed!r}]) have changed.")
-        _run_case(check, case, got, lambda result: _grad_dict("clipped {name} gradient", result),
-                  lambda helpers: helpers.clip_by_global_norm(grads, max_norm),
-                  case_text=f"(max_norm={max_norm})")
+            _named(
+                check,
+                "clip_changes_grads",
+                f"grads[{changed!r}]",
+                f"after my_clip(grads, {max_norm}), the grads passed in (grads[{changed!r}]) have changed.",
+            )
+        _run_case(
+            check,
+            case,
+            got,
+            lambda result: _grad_dict("clipped {name} gradient", result),
+            lambda helpers: helpers.clip_by_global_norm(grads, max_norm),
+            case_text=f"(max_norm={max_norm})",
+        )
     print("check_clip: correct.")
 
 
 def _toy_frame(rows=40, seed=3):
     random = np.random.default_rng(seed)
     index = pd.date_range("2020-01-01", periods=rows, freq="D", name="date")
-    frame = pd.DataFrame(random.normal(size=(rows, 3)) * [8, 5, 0.2] + [60, 45, 0.1],
-                         index=index, columns=PREDICTORS)
+    frame = pd.DataFrame(random.normal(size=(rows, 3)) * [8, 5, 0.2] + [60, 45, 0.1], index=index, columns=PREDICTORS)
     frame["tmax_tomorrow"] = frame["tmax"].shift(-1).fillna(frame["tmax"].iloc[-1])
     return frame
 
@@ -473,42 +547,74 @@ def check_split(my_split):
     check = "check_split"
     names = ("train", "valid", "test")
     # 0.7 * 1460 is 1021.9999999999999: int() cuts at 1021, round() at 1022.
-    for frame, fractions in ((_toy_frame(), (0.7, 0.15)), (_toy_frame(), (0.5, 0.25)),
-                             (_toy_frame(rows=1460), (0.7, 0.15))):
+    for frame, fractions in (
+        (_toy_frame(), (0.7, 0.15)),
+        (_toy_frame(), (0.5, 0.25)),
+        (_toy_frame(rows=1460), (0.7, 0.15)),
+    ):
         expected = chronological_split(frame, *fractions)
-        got = _call(check, my_split, (frame.copy(), *fractions), f"my_split(frame, {fractions[0]}, {fractions[1]})",
-                    "(train, valid, test), three DataFrames")
+        got = _call(
+            check,
+            my_split,
+            (frame.copy(), *fractions),
+            f"my_split(frame, {fractions[0]}, {fractions[1]})",
+            "(train, valid, test), three DataFrames",
+        )
         if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(hasattr(part, "index") for part in got):
-            raise AssertionError(f"{check}: expected three DataFrames (train, valid, test), got "
-                                 f"{type(got).__name__}{f' of length {len(got)}' if hasattr(got, '__len__') else ''}.")
+            raise AssertionError(
+                f"{check}: expected three DataFrames (train, valid, test), got "
+                f"{type(got).__name__}{f' of length {len(got)}' if hasattr(got, '__len__') else ''}."
+            )
         indexes = [pd.Index(part.index) for part in got]
         case_text = f"(fractions {fractions}, {len(frame)} days)"
         for first in range(3):
             for second in range(first + 1, 3):
                 shared = indexes[first].intersection(indexes[second])
                 if len(shared):
-                    _named(check, "split_overlap", f"{len(shared)} day(s) are in both {names[first]} and "
-                           f"{names[second]}", f"the {names[first]} and {names[second]} parts share "
-                           f"{len(shared)} day(s) {case_text}: {_days(shared)}")
+                    _named(
+                        check,
+                        "split_overlap",
+                        f"{len(shared)} day(s) are in both {names[first]} and {names[second]}",
+                        f"the {names[first]} and {names[second]} parts share "
+                        f"{len(shared)} day(s) {case_text}: {_days(shared)}",
+                    )
         missing = frame.index.difference(indexes[0].append(indexes[1:]))
         if len(missing):
-            _named(check, "split_drops_rows", f"{len(missing)} day(s), from {_days(missing)}",
-                   f"{len(missing)} day(s) are in no part {case_text}.")
+            _named(
+                check,
+                "split_drops_rows",
+                f"{len(missing)} day(s), from {_days(missing)}",
+                f"{len(missing)} day(s) are in no part {case_text}.",
+            )
         ends = [(index.min(), index.max()) for index in indexes if len(index)]
         in_order = all(index.is_monotonic_increasing for index in indexes) and all(
-            earlier[1] < later[0] for earlier, later in zip(ends, ends[1:]))
+            earlier[1] < later[0] for earlier, later in zip(ends, ends[1:])
+        )
         if not in_order:
-            _named(check, "split_not_chronological", "a later part holds days before an earlier one",
-                   f"the parts are not consecutive stretches of days in time order {case_text}.")
+            _named(
+                check,
+                "split_not_chronological",
+                "a later part holds days before an earlier one",
+                f"the parts are not consecutive stretches of days in time order {case_text}.",
+            )
         for name, want, have in zip(names, expected, indexes):
             if list(have) != list(want.index):
-                message = (f"{check}: the {name} part has {len(have)} days {case_text}, expected {len(want)}: "
-                           f"train ends at row round({fractions[0]} * rows) and valid at row "
-                           f"round(({fractions[0]} + {fractions[1]}) * rows).")
+                message = (
+                    f"{check}: the {name} part has {len(have)} days {case_text}, expected {len(want)}: "
+                    f"train ends at row round({fractions[0]} * rows) and valid at row "
+                    f"round(({fractions[0]} + {fractions[1]}) * rows)."
+                )
                 case = SimpleNamespace(frame=frame, fractions=fractions, expected=expected)
                 # The learner's parts differ from the expected ones, so a match is never right here.
-                mistake = next((mistake for mistake in for_check(check) for wrong in mistake.wrong
-                                if _same_split(wrong(case), indexes)), None)
+                mistake = next(
+                    (
+                        mistake
+                        for mistake in for_check(check)
+                        for wrong in mistake.wrong
+                        if _same_split(wrong(case), indexes)
+                    ),
+                    None,
+                )
                 raise AssertionError(message + ("\n" + _advice(check, mistake) if mistake else ""))
     print("check_split: correct.")
 
@@ -520,10 +626,16 @@ def check_scaling(my_scale_parts):
     """
     check = "check_scaling"
     parts = chronological_split(_toy_frame())
-    case = SimpleNamespace(parts=parts, columns=PREDICTORS,
-                           expected=tuple(scale(part, fit_scaler(parts[0])) for part in parts))
-    got = _call(check, my_scale_parts, tuple(part.copy() for part in parts), "my_scale_parts(train, valid, test)",
-                "three arrays: the scaled train, valid and test predictors")
+    case = SimpleNamespace(
+        parts=parts, columns=PREDICTORS, expected=tuple(scale(part, fit_scaler(parts[0])) for part in parts)
+    )
+    got = _call(
+        check,
+        my_scale_parts,
+        tuple(part.copy() for part in parts),
+        "my_scale_parts(train, valid, test)",
+        "three arrays: the scaled train, valid and test predictors",
+    )
 
     def to_quantities(result):
         if not isinstance(result, (tuple, list)) or len(result) != 3:
@@ -546,11 +658,17 @@ def check_schedule(my_schedule):
     check = "check_schedule"
     for lr, step, total in ((0.02, 0, 100), (0.02, 50, 100), (0.1, 99, 100), (0.5, 3, 7)):
         case = SimpleNamespace(lr=lr, step=step, total_steps=total, expected=linear_schedule(lr, step, total))
-        got = _call(check, my_schedule, (lr, step, total), f"my_schedule({lr}, {step}, {total})",
-                    "the learning rate, a number")
-        _run_case(check, case, got, lambda rate: {"learning rate": rate},
-                  lambda helpers: helpers.linear_schedule(lr, step, total),
-                  case_text=f"at step {step} of {total} (lr={lr})")
+        got = _call(
+            check, my_schedule, (lr, step, total), f"my_schedule({lr}, {step}, {total})", "the learning rate, a number"
+        )
+        _run_case(
+            check,
+            case,
+            got,
+            lambda rate: {"learning rate": rate},
+            lambda helpers: helpers.linear_schedule(lr, step, total),
+            case_text=f"at step {step} of {total} (lr={lr})",
+        )
     print("check_schedule: correct.")
 
 
@@ -566,8 +684,9 @@ def reference_training_step(params, x, y, lr, clip_norm):
 
     Derived in ``06_training_loop``.
     """
-    helpers = SimpleNamespace(rnn_forward=rnn_forward, rnn_backward=rnn_backward, sgd_step=sgd_step,
-                              clip_by_global_norm=clip_by_global_norm)
+    helpers = SimpleNamespace(
+        rnn_forward=rnn_forward, rnn_backward=rnn_backward, sgd_step=sgd_step, clip_by_global_norm=clip_by_global_norm
+    )
     return _training_step(helpers, params, x, y, lr, clip_norm)
 
 
@@ -584,23 +703,41 @@ def check_training_step(my_training_step):
         new_params, loss = _pair(result, "new_params", "loss")
         if not np.ndim(loss) == 0 and np.size(loss) != 1:
             raise _Unusable(f"the loss must be one number, got an array of shape {np.shape(loss)}.")
-        return {"loss": np.ravel(loss)[0] if np.ndim(loss) else loss,
-                **_grad_dict("updated {name}", new_params)}
+        return {"loss": np.ravel(loss)[0] if np.ndim(loss) else loss, **_grad_dict("updated {name}", new_params)}
 
     for clip_norm in (1e6, 0.05):
-        case = SimpleNamespace(params=params, x=batch, y=y, lr=0.1, clip_norm=clip_norm,
-                               expected=reference_training_step(params, batch, y, 0.1, clip_norm))
+        case = SimpleNamespace(
+            params=params,
+            x=batch,
+            y=y,
+            lr=0.1,
+            clip_norm=clip_norm,
+            expected=reference_training_step(params, batch, y, 0.1, clip_norm),
+        )
         given = _copy(params)
-        got = _call(check, my_training_step, (given, batch.copy(), y.copy(), 0.1, clip_norm),
-                    f"my_training_step(params, x, y, 0.1, {clip_norm}) with x of shape {batch.shape}",
-                    "(new_params, loss)")
+        got = _call(
+            check,
+            my_training_step,
+            (given, batch.copy(), y.copy(), 0.1, clip_norm),
+            f"my_training_step(params, x, y, 0.1, {clip_norm}) with x of shape {batch.shape}",
+            "(new_params, loss)",
+        )
         changed = _first_change(params, given)
         if changed:
-            _named(check, "step_changes_params", changed,
-                   f"after the call, the params passed in (params[{changed!r}]) have changed.")
-        _run_case(check, case, got, to_quantities,
-                  lambda helpers: _training_step(helpers, params, batch, y, 0.1, clip_norm),
-                  case_text=f"(clip_norm={clip_norm})")
+            _named(
+                check,
+                "step_changes_params",
+                changed,
+                f"after the call, the params passed in (params[{changed!r}]) have changed.",
+            )
+        _run_case(
+            check,
+            case,
+            got,
+            to_quantities,
+            lambda helpers: _training_step(helpers, params, batch, y, 0.1, clip_norm),
+            case_text=f"(clip_norm={clip_norm})",
+        )
     print("check_training_step: correct.")
 
 
@@ -615,17 +752,25 @@ def check_stack_backward(my_stack_backward):
     outputs, cache = stack_forward(x, layers)
     output_grad = np.random.default_rng(6).normal(size=outputs.shape)
     case = SimpleNamespace(expected=stack_backward(cache, output_grad, layers))
-    got = _call(check, my_stack_backward,
-                ([(layer_input.copy(), hiddens.copy()) for layer_input, hiddens in cache], output_grad.copy(),
-                 [_copy(layer) for layer in layers]),
-                f"my_stack_backward(cache, output_grad, layers) for {len(layers)} layers",
-                "a list of gradient dicts, one per layer")
+    got = _call(
+        check,
+        my_stack_backward,
+        (
+            [(layer_input.copy(), hiddens.copy()) for layer_input, hiddens in cache],
+            output_grad.copy(),
+            [_copy(layer) for layer in layers],
+        ),
+        f"my_stack_backward(cache, output_grad, layers) for {len(layers)} layers",
+        "a list of gradient dicts, one per layer",
+    )
 
     def to_quantities(result):
         if not isinstance(result, (list, tuple)) or len(result) != len(layers):
-            raise _Unusable(f"expected a list of {len(layers)} gradient dicts, one per layer "
-                            f"(layer 0 first), got {type(result).__name__}"
-                            f"{f' of length {len(result)}' if isinstance(result, (list, tuple)) else ''}.")
+            raise _Unusable(
+                f"expected a list of {len(layers)} gradient dicts, one per layer "
+                f"(layer 0 first), got {type(result).__name__}"
+                f"{f' of length {len(result)}' if isinstance(result, (list, tuple)) else ''}."
+            )
         quantities = {}
         for index, layer_grads in enumerate(result):
             quantities.update(_grad_dict(f"layer {index} {{name}} gradient", layer_grads))
@@ -634,11 +779,21 @@ def check_stack_backward(my_stack_backward):
     case_text = f"for a batch x of shape {x.shape}"
     if _reproduces(case, got, to_quantities, "stack_grads_reversed"):
         # Said first: the shapes of the first layer that differs would otherwise suggest a transpose.
-        _named(check, "stack_grads_reversed", "",
-               f"your gradients {case_text} are in reverse order: the first dict holds the gradients of "
-               f"layer {len(layers) - 1} (the top layer), expected those of layer 0.")
-    _run_case(check, case, got, to_quantities, lambda helpers: helpers.stack_backward(cache, output_grad, layers),
-              case_text=case_text)
+        _named(
+            check,
+            "stack_grads_reversed",
+            "",
+            f"your gradients {case_text} are in reverse order: the first dict holds the gradients of "
+            f"layer {len(layers) - 1} (the top layer), expected those of layer 0.",
+        )
+    _run_case(
+        check,
+        case,
+        got,
+        to_quantities,
+        lambda helpers: helpers.stack_backward(cache, output_grad, layers),
+        case_text=case_text,
+    )
     print("check_stack_backward: correct.")
 
 

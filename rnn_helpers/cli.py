@@ -19,6 +19,7 @@ import numpy as np
 
 from .baselines import baseline_scores
 from .data import load_weather, weather_windows
+from .plots import save_training_report
 from .train import train
 
 
@@ -52,25 +53,39 @@ def train_from_args(args, log=None):
         if log is not None and (epoch % every == 0 or epoch == args.epochs - 1):
             log(_epoch_line(epoch, args.epochs, history))
 
-    result = train(*windows["train"], *windows["valid"], hidden_sizes=[args.hidden] * args.layers,
-                   epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                   lr=args.lr, schedule=args.schedule, seed=args.seed, progress=args.progress,
-                   on_epoch_end=log_epoch)
+    result = train(
+        *windows["train"],
+        *windows["valid"],
+        hidden_sizes=[args.hidden] * args.layers,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        schedule=args.schedule,
+        seed=args.seed,
+        progress=args.progress,
+        on_epoch_end=log_epoch,
+    )
     if result.interrupted and log is not None:
         log(_epoch_line(len(result.history["train"]) - 1, args.epochs, result.history, interrupted=True))
     scores = {"rnn": {part: result.score(x, y) for part, (x, y) in windows.items()}}
     scores.update(baseline_scores(windows, scaler))
-    return {
-        "data": str(args.data or "bundled Seattle data"),
-        "days": len(frame),
-        "epochs_done": len(result.history["train"]),
-        "interrupted": result.interrupted,
-        "best_epoch": result.best_epoch,
-        "history": result.history,
-        "mse": scores,
-        "rmse": {model: {part: float(np.sqrt(mse)) for part, mse in parts.items()}
-                 for model, parts in scores.items()},
-    }, result, windows
+    return (
+        {
+            "data": str(args.data or "bundled Seattle data"),
+            "days": len(frame),
+            "epochs_done": len(result.history["train"]),
+            "interrupted": result.interrupted,
+            "best_epoch": result.best_epoch,
+            "history": result.history,
+            "mse": scores,
+            "rmse": {
+                model: {part: float(np.sqrt(mse)) for part, mse in parts.items()} for model, parts in scores.items()
+            },
+        },
+        result,
+        windows,
+    )
 
 
 def _epoch_line(epoch, epochs, history, interrupted=False):
@@ -81,12 +96,17 @@ def _epoch_line(epoch, epochs, history, interrupted=False):
 def format_table(report):
     """The final table: MSE (degrees F squared) and RMSE (degrees F) per model and part."""
     parts = ("train", "valid", "test")
-    lines = [f"{'':<28}{'MSE (°F²)':^30}  {'RMSE (°F)':^30}",
-             f"{'model':<28}" + "".join(f"{part:>10}" for part in parts) + "  "
-             + "".join(f"{part:>10}" for part in parts)]
+    lines = [
+        f"{'':<28}{'MSE (°F²)':^30}  {'RMSE (°F)':^30}",
+        f"{'model':<28}" + "".join(f"{part:>10}" for part in parts) + "  " + "".join(f"{part:>10}" for part in parts),
+    ]
     for model, mse in report["mse"].items():
-        lines.append(f"{model:<28}" + "".join(f"{mse[part]:>10.2f}" for part in parts) + "  "
-                     + "".join(f"{report['rmse'][model][part]:>10.2f}" for part in parts))
+        lines.append(
+            f"{model:<28}"
+            + "".join(f"{mse[part]:>10.2f}" for part in parts)
+            + "  "
+            + "".join(f"{report['rmse'][model][part]:>10.2f}" for part in parts)
+        )
     return "\n".join(lines)
 
 
@@ -105,32 +125,49 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m rnn_helpers.train",
         description="Train the NumPy RNN to predict tomorrow's maximum temperature (°F). "
-                    "Ctrl-C stops training after the current batch and prints the results so far.")
-    parser.add_argument("--data", metavar="CSV",
-                        help="daily weather: date (YYYY-MM-DD), tmax, tmin, rain; one row per day "
-                             "(default: the bundled Seattle data)")
-    parser.add_argument("--hidden", type=int, default=defaults["hidden_sizes"][0],
-                        help="hidden units per layer (default: %(default)s)")
-    parser.add_argument("--layers", type=int, default=len(defaults["hidden_sizes"]),
-                        help="stacked layers (default: %(default)s)")
+        "Ctrl-C stops training after the current batch and prints the results so far.",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="CSV",
+        help="daily weather: date (YYYY-MM-DD), tmax, tmin, rain; one row per day (default: the bundled Seattle data)",
+    )
+    parser.add_argument(
+        "--hidden", type=int, default=defaults["hidden_sizes"][0], help="hidden units per layer (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--layers", type=int, default=len(defaults["hidden_sizes"]), help="stacked layers (default: %(default)s)"
+    )
     parser.add_argument("--window", type=int, default=7, help="window length in days (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=defaults["epochs"], help="passes over the training "
-                        "windows (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=defaults["batch_size"],
-                        help="windows per batch (default: %(default)s)")
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default=defaults["optimizer"],
-                        help="(default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=defaults["lr"],
-                        help="(starting) learning rate (default: %(default)s)")
-    parser.add_argument("--schedule", choices=["linear", "constant"], default=defaults["schedule"],
-                        help="learning rate: falls linearly to zero, or stays constant (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=defaults["seed"],
-                        help="initial parameters and window order (default: %(default)s)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the figures as JSON on the last line of stdout; the epoch log goes to "
-                             "stderr (default: a table)")
-    parser.add_argument("--plot", metavar="FILE",
-                        help="also save loss curves and test predictions, e.g. curves.png (default: no plot)")
+    parser.add_argument(
+        "--epochs", type=int, default=defaults["epochs"], help="passes over the training windows (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=defaults["batch_size"], help="windows per batch (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--optimizer", choices=["adam", "sgd"], default=defaults["optimizer"], help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=defaults["lr"], help="(starting) learning rate (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--schedule",
+        choices=["linear", "constant"],
+        default=defaults["schedule"],
+        help="learning rate: falls linearly to zero, or stays constant (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults["seed"], help="initial parameters and window order (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the figures as JSON on the last line of stdout; the epoch log goes to stderr (default: a table)",
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="also save loss curves and test predictions, e.g. curves.png (default: no plot)"
+    )
     parser.add_argument("--progress", action="store_true", help="show a progress bar (default: off)")
     return parser
 
@@ -188,12 +225,12 @@ def main(argv=None):
         print(format_table(report), flush=True)
     if args.plot:
         try:
-            from .plots import save_training_report
-
             save_training_report(result, windows["test"], args.plot)
         except (OSError, ValueError) as error:
-            print(f"error: the figures above are complete, but the plot could not be saved to "
-                  f"{args.plot}: {error}", file=sys.stderr)
+            print(
+                f"error: the figures above are complete, but the plot could not be saved to {args.plot}: {error}",
+                file=sys.stderr,
+            )
             return 1
     return 130 if report["interrupted"] else 0
 

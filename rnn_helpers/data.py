@@ -13,7 +13,6 @@ import pandas as pd
 
 PREDICTORS = ["tmax", "tmin", "rain"]
 TARGET = "tmax_tomorrow"
-REQUIRED_COLUMNS = ["tmax", "tmin", "rain"]
 CSV_NAME = "seattle_weather.csv"
 
 
@@ -64,47 +63,45 @@ def load_weather(path=None, verbose=True):
     if not path.is_file():
         raise FileNotFoundError(
             f"No weather file at '{path}'. Pass the path of a CSV with the columns "
-            f"date, {', '.join(REQUIRED_COLUMNS)}, or call load_weather() with no "
+            f"date, {', '.join(PREDICTORS)}, or call load_weather() with no "
             "argument to use the bundled Seattle data."
         )
     header, lines, rows = _read_rows(path)
-    missing = [column for column in REQUIRED_COLUMNS if column not in header[1:]]
+    missing = [column for column in PREDICTORS if column not in header[1:]]
     if missing:
         raise ValueError(
             f"The weather file '{path}' lacks the column(s) {missing}; it has "
             f"{header[1:]} after the date. Rename or add columns so that it has "
-            f"{REQUIRED_COLUMNS} (tmax_tomorrow is optional)."
+            f"{PREDICTORS} (tmax_tomorrow is optional)."
         )
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise ValueError(f"The weather file '{path}' has the column(s) {repeated} more than once; "
-                         "keep one of each.")
+        raise ValueError(f"The weather file '{path}' has the column(s) {repeated} more than once; keep one of each.")
     if not rows:
         raise ValueError(f"The weather file '{path}' has a header but no rows of data.")
 
     table = pd.DataFrame(rows, columns=header)
     dates = _parse_dates(table[header[0]], lines, path)
-    columns = [*REQUIRED_COLUMNS, *([TARGET] if TARGET in header else [])]
-    frame = pd.DataFrame({column: _parse_numbers(table[column], column, dates, lines, path)
-                          for column in columns})
+    columns = [*PREDICTORS, *([TARGET] if TARGET in header else [])]
+    frame = pd.DataFrame({column: _parse_numbers(table[column], column, dates, lines, path) for column in columns})
     frame.index = dates.rename("date")
     order = np.argsort(frame.index.to_numpy(), kind="stable")
     frame, lines = frame.iloc[order], lines[order]
     _check_one_row_per_day(frame.index, lines, path)
 
-    blank_columns = [column for column in REQUIRED_COLUMNS if frame[column].isna().all()]
+    blank_columns = [column for column in PREDICTORS if frame[column].isna().all()]
     if blank_columns:
         raise ValueError(
             f"The column(s) {blank_columns} of '{path}' are blank on every row. Fill them in "
             "(rain: 0 for a dry day) or use another file."
         )
-    if frame[REQUIRED_COLUMNS].iloc[0].isna().any():
+    if frame[PREDICTORS].iloc[0].isna().any():
         raise ValueError(
             f"The first day in '{path}' ({frame.index[0].date()}, line {lines[0]}) has a blank "
             "value, so there is nothing to forward-fill it from. Fill it in or drop that day."
         )
     gaps = int(frame.isna().sum().sum())
-    frame[REQUIRED_COLUMNS] = frame[REQUIRED_COLUMNS].ffill()
+    frame[PREDICTORS] = frame[PREDICTORS].ffill()
     # Every row is the day after the one before (checked above), so the next row is tomorrow.
     tomorrow = frame["tmax"].shift(-1)
     frame[TARGET] = frame[TARGET].fillna(tomorrow) if TARGET in frame.columns else tomorrow
@@ -127,8 +124,7 @@ NA_MARKERS = {"", "na", "n/a", "nan", "null", "none"}
 def _read_rows(path):
     """The header and the data rows of a CSV as strings, with each row's line number."""
     raw = path.read_bytes()
-    kinds = [(b"PK\x03\x04", "a zipped spreadsheet (.xlsx or .ods)"),
-             (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook")]
+    kinds = [(b"PK\x03\x04", "a zipped spreadsheet (.xlsx or .ods)"), (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook")]
     for signature, kind in kinds:
         if raw.startswith(signature):
             raise ValueError(
@@ -143,10 +139,10 @@ def _read_rows(path):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
+        line = raw[: error.start].count(b"\n") + 1
         raise ValueError(
             f"The weather file '{path}' is not UTF-8 text: line {line} holds the byte "
-            f"{raw[error.start:error.start + 1]!r}, as written by Latin-1 or Windows-1252. Save it "
+            f"{raw[error.start : error.start + 1]!r}, as written by Latin-1 or Windows-1252. Save it "
             "as 'CSV UTF-8' (or convert it, e.g. iconv -f LATIN1 -t UTF-8)."
         ) from None
     reader = csv.reader(io.StringIO(text))
@@ -176,7 +172,7 @@ def _read_rows(path):
     if header is None:
         raise ValueError(
             f"The weather file '{path}' is empty. It needs a header row "
-            f"(date, {', '.join(REQUIRED_COLUMNS)}) and one row per day."
+            f"(date, {', '.join(PREDICTORS)}) and one row per day."
         )
     return header, np.array(lines), rows
 
@@ -209,10 +205,14 @@ def _parse_numbers(cells, column, dates, lines, path):
             numbers[index] = value
     not_a_number = np.isnan(numbers) & ~blank
     infinite = np.isinf(numbers)
-    for bad, what, fix in ((not_a_number, "value(s) that are not numbers", "Fix or blank those cells "
-                            "(blank cells are forward-filled)."),
-                           (infinite, "infinite value(s)", "Replace them with measured values or blank "
-                            "them (blank cells are forward-filled).")):
+    for bad, what, fix in (
+        (not_a_number, "value(s) that are not numbers", "Fix or blank those cells (blank cells are forward-filled)."),
+        (
+            infinite,
+            "infinite value(s)",
+            "Replace them with measured values or blank them (blank cells are forward-filled).",
+        ),
+    ):
         if bad.any():
             first = int(np.argmax(bad))
             raise ValueError(
@@ -298,8 +298,7 @@ class Scaler:
         variance = ((values - mean) ** 2).mean(axis=0)
         # A column that is constant up to rounding keeps its values' spread: scale 1.
         eps, rows = np.finfo(float).eps, len(values)
-        constant = (variance <= rows * eps * variance + (rows * mean * eps) ** 2) | (
-            np.sqrt(variance) < 10 * eps)
+        constant = (variance <= rows * eps * variance + (rows * mean * eps) ** 2) | (np.sqrt(variance) < 10 * eps)
         return cls(mean, np.where(constant, 1.0, np.sqrt(variance)))
 
     def transform(self, values):
@@ -407,12 +406,24 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
     shortest = min(len(part) for part in parts)
     if shortest < length:
         name = ("train", "valid", "test")[[len(part) for part in parts].index(shortest)]
-        needed = next((days for days in range(length, 1000 * length + 3)
-                       if min(_part_sizes(days, train_fraction, valid_fraction)) >= length), None)
-        need = (f"{length}-day windows need at least {needed} days of data" if needed is not None
-                else "these fractions leave a part too small for any window")
-        shorter = (f"Use a window of at most {shortest} days, or more data" if shortest >= 1
-                   else "Use larger fractions for every part, or more data")
+        needed = next(
+            (
+                days
+                for days in range(length, 1000 * length + 3)
+                if min(_part_sizes(days, train_fraction, valid_fraction)) >= length
+            ),
+            None,
+        )
+        need = (
+            f"{length}-day windows need at least {needed} days of data"
+            if needed is not None
+            else "these fractions leave a part too small for any window"
+        )
+        shorter = (
+            f"Use a window of at most {shortest} days, or more data"
+            if shortest >= 1
+            else "Use larger fractions for every part, or more data"
+        )
         raise ValueError(
             f"The {name} part has {shortest} days, fewer than the window length {length}: "
             f"{need}, and there are {len(frame)}. {shorter}."

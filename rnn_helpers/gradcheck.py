@@ -70,9 +70,7 @@ def relative_error(analytic, numeric):
     analytic_flat = _flatten(analytic)
     numeric_flat = _flatten(numeric)
     if analytic_flat.shape != numeric_flat.shape:
-        raise ValueError(
-            f"Cannot compare gradients with {analytic_flat.size} and {numeric_flat.size} entries."
-        )
+        raise ValueError(f"Cannot compare gradients with {analytic_flat.size} and {numeric_flat.size} entries.")
     scale = max(np.abs(analytic_flat).max(initial=0.0), np.abs(numeric_flat).max(initial=0.0))
     return 0.0 if scale == 0 else float(np.abs(analytic_flat - numeric_flat).max() / scale)
 
@@ -119,6 +117,4 @@ def _check_same_names(analytic, numeric):
         for analytic_layer, numeric_layer in zip(analytic, numeric):
             _check_same_names(analytic_layer, numeric_layer)
     elif isinstance(analytic, (dict, list)) or isinstance(numeric, (dict, list)):
-        raise ValueError(
-            f"Cannot compare a {type(analytic).__name__} of gradients with a {type(numeric).__name__}."
-        )
+        raise ValueError(f"Cannot compare a {type(analytic).__name__} of gradients with a {type(numeric).__name__}.")

@@ -11,8 +11,11 @@ every direction is stretched by exactly that factor at each step.
 Derived in ``04_bptt_loop``.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
+from . import _validate
 from .rnn import rnn_backward_with_input_grad, rnn_forward
 
 SATURATION_LEVEL = 0.9
@@ -37,8 +40,7 @@ def explorer_params(spectral_radius, n_hidden=8, seed=0):
     Derived in ``04_bptt_loop``.
     """
     _check_positive("spectral_radius", spectral_radius)
-    if not isinstance(n_hidden, (int, np.integer)) or isinstance(n_hidden, bool) or n_hidden < 1:
-        raise ValueError(f"n_hidden must be a positive whole number, got {n_hidden!r}.")
+    _validate.whole_number(n_hidden, "n_hidden")
     random = np.random.default_rng(seed)
     # Q from the QR decomposition of a Gaussian matrix is a random orthogonal matrix:
     # it rotates (or reflects) without stretching, so all its eigenvalues have size 1.
@@ -67,8 +69,7 @@ def explorer_inputs(input_scale, steps, n_hidden=8, seed=0):
     The gradient explorer of ``04_bptt_loop``.
     """
     _check_positive("input_scale", input_scale)
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
-        raise ValueError(f"steps must be a whole number of at least 2, got {steps!r}.")
+    _validate.whole_number(steps, "steps", minimum=2)
     random = np.random.default_rng(seed + 1)
     return input_scale * random.normal(size=(steps, n_hidden)) / np.sqrt(n_hidden)
 
@@ -134,9 +135,6 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     -----
     Derived in ``04_bptt_loop``.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
     flow = gradient_flow(spectral_radius, input_scale, steps, n_hidden, seed)
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -162,8 +160,9 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     backward_ax.yaxis.set_minor_locator(NullLocator())
     backward_ax.set_xlabel("time step t (the loss is at the last one)")
     backward_ax.set_ylabel("backward: ‖∂L_T/∂hₜ‖")
-    backward_ax.set_title(f"saturated units {flow['saturation_share']:.0%}, "
-                          f"mean tanh′ {flow['mean_derivative']:.2f}", fontsize=10)
+    backward_ax.set_title(
+        f"saturated units {flow['saturation_share']:.0%}, mean tanh′ {flow['mean_derivative']:.2f}", fontsize=10
+    )
     return forward_ax.figure
 
 
@@ -184,10 +183,7 @@ def plot_gradient_flow_grid(settings, steps=30, n_hidden=8, seed=0):
     -----
     Derived in ``04_bptt_loop``.
     """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(settings), figsize=(3.3 * len(settings), 6.4), sharey="row",
-                             squeeze=False)
+    fig, axes = plt.subplots(2, len(settings), figsize=(3.3 * len(settings), 6.4), sharey="row", squeeze=False)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.9, wspace=0.12, hspace=0.45)
     for column, (spectral_radius, input_scale, label) in enumerate(settings):
         plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden, seed, axes=axes[:, column])
@@ -198,8 +194,9 @@ def plot_gradient_flow_grid(settings, steps=30, n_hidden=8, seed=0):
             backward_ax.set_ylabel("")
         backward_ax.set_xlabel("time step t")
     # Every call above set the shared backward scale for its own curve: widen it to fit all.
-    all_norms = np.concatenate([gradient_flow(radius, scale, steps, n_hidden, seed)["hidden_grad_norms"]
-                                for radius, scale, _ in settings])
+    all_norms = np.concatenate(
+        [gradient_flow(radius, scale, steps, n_hidden, seed)["hidden_grad_norms"] for radius, scale, _ in settings]
+    )
     axes[1, 0].set_ylim(*_log_limits(all_norms))
     return fig
 
@@ -219,6 +216,10 @@ def _log_limits(grad_norms):
 
 
 def _check_positive(name, value):
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) \
-            or not np.isfinite(value) or value <= 0:
+    if (
+        not isinstance(value, (int, float, np.integer, np.floating))
+        or isinstance(value, bool)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.")

@@ -20,6 +20,12 @@ import re
 import sys
 from pathlib import Path
 
+try:  # the package itself needs neither; checking a notebook does
+    import nbformat
+    from nbclient import NotebookClient
+except ImportError:
+    nbformat = NotebookClient = None
+
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", flags=re.M)
 EXERCISE_NUMBER = re.compile(r"exercise\s+(\d+)", flags=re.I)
 
@@ -75,8 +81,9 @@ def exercise_rows(notebook):
             else:
                 rows.append((name, False, error))
         elif error is not None:
-            problems.append(f"code cell {position} raised {error.splitlines()[0]}; "
-                            "the cells after it may fail because of it.")
+            problems.append(
+                f"code cell {position} raised {error.splitlines()[0]}; the cells after it may fail because of it."
+            )
     if pending is not None:
         rows.append(_row_without_check(*pending))
     return rows, problems
@@ -90,14 +97,15 @@ def _row_without_check(label, error):
 
 def _against(rows, notebook, against):
     """``rows`` with what was deleted from the notebook ``against`` (the student copy) reported too."""
-    import nbformat
-
     original = nbformat.read(against, as_version=4)
     for cell in original.cells:
         cell.outputs = []
     present = {call for cell in notebook.cells if cell.cell_type == "code" for call in CHECK_CALL.findall(cell.source)}
-    missing = [name for name, _, _ in exercise_rows(original)[0]
-               if any(call not in present for call in re.findall(r"check_\w+", name))]
+    missing = [
+        name
+        for name, _, _ in exercise_rows(original)[0]
+        if any(call not in present for call in re.findall(r"check_\w+", name))
+    ]
     updated = []
     for name, passed, message in rows:
         label = name.removesuffix(" (no self-check)")
@@ -106,15 +114,15 @@ def _against(rows, notebook, against):
             missing.remove(deleted)
             name, passed, message = deleted, False, "its check cell is missing; copy it back from the student copy"
         updated.append((name, passed, message))
-    updated += [(name, False, "the exercise and its check cell are missing; copy them back from the student copy")
-                for name in missing]
+    updated += [
+        (name, False, "the exercise and its check cell are missing; copy them back from the student copy")
+        for name in missing
+    ]
     return updated
 
 
 def run_notebook(path, timeout=120):
     """Execute the notebook at ``path`` in a fresh kernel, past errors; return it executed."""
-    import nbformat
-
     notebook = nbformat.read(path, as_version=4)
     return execute_in_fresh_kernel(notebook, Path(path).resolve().parent, timeout, allow_errors=True)
 
@@ -126,12 +134,15 @@ def execute_in_fresh_kernel(notebook, folder, timeout, allow_errors=False):
     chooses a kernel's TCP ports before the kernel binds them, and on a busy machine
     another process can take one of them in between ("Address already in use").
     """
-    from nbclient import NotebookClient
-
     for attempt in (1, 2):
         try:
-            NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                           resources={"metadata": {"path": str(folder)}}).execute()
+            NotebookClient(
+                notebook,
+                timeout=timeout,
+                kernel_name="python3",
+                allow_errors=allow_errors,
+                resources={"metadata": {"path": str(folder)}},
+            ).execute()
             return notebook
         except RuntimeError as error:
             if attempt == 2 or "Kernel died before replying to kernel_info" not in str(error):
@@ -152,17 +163,15 @@ def format_table(rows):
 def main(argv=None):
     """Run a learner's notebook and print passed / failed per exercise; exit 1 if any failed."""
     parser = argparse.ArgumentParser(
-        prog="python -m rnn_helpers.checks",
-        description="Run a notebook and report each exercise's self-check.")
+        prog="python -m rnn_helpers.checks", description="Run a notebook and report each exercise's self-check."
+    )
     parser.add_argument("notebook", type=Path, help="the learner's notebook (.ipynb)")
-    parser.add_argument("--against", type=Path,
-                        help="the student copy it came from: report check cells that were deleted")
+    parser.add_argument(
+        "--against", type=Path, help="the student copy it came from: report check cells that were deleted"
+    )
     parser.add_argument("--timeout", type=float, default=120, help="seconds allowed per cell (default 120)")
     args = parser.parse_args(argv)
-    try:
-        import nbclient  # noqa: F401
-        import nbformat
-    except ImportError:
+    if NotebookClient is None:
         print("Checking a notebook needs nbclient and nbformat: pip install nbclient nbformat")
         return 2
     if not args.notebook.is_file():
@@ -174,12 +183,16 @@ def main(argv=None):
     try:
         notebook = run_notebook(args.notebook, args.timeout)
     except (nbformat.reader.NotJSONError, nbformat.ValidationError, ValueError, KeyError) as error:
-        print(f"{args.notebook}: cannot be read as a Jupyter notebook ({type(error).__name__}: "
-              f"{str(error).splitlines()[0] if str(error) else ''}). Save it from Jupyter as .ipynb and try again.")
+        print(
+            f"{args.notebook}: cannot be read as a Jupyter notebook ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}). Save it from Jupyter as .ipynb and try again."
+        )
         return 2
     except Exception as error:  # the kernel died or a cell ran past the timeout
-        print(f"{args.notebook}: the notebook stopped running: {type(error).__name__}: "
-              f"{(str(error).strip().splitlines() or [''])[-1]}")
+        print(
+            f"{args.notebook}: the notebook stopped running: {type(error).__name__}: "
+            f"{(str(error).strip().splitlines() or [''])[-1]}"
+        )
         return 2
     rows, problems = exercise_rows(notebook)
     if args.against is not None:

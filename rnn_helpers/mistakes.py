@@ -24,6 +24,7 @@ import types
 from dataclasses import dataclass
 
 import numpy as np
+
 from .data import Scaler
 from .optim import clip_by_global_norm, sgd_step
 from .rnn import rnn_backward, rnn_forward
@@ -50,8 +51,18 @@ GRADIENT_NOTEBOOKS = ("03_manual_backprop", "04_bptt_loop")
 
 # ----------------------------------------------------------------------------- forward
 
-def _forward(x, params, activation="tanh", *, apply_activation=True, transpose_h_weight=False,
-             carry_hidden=True, bias_at_step_0=True, reset_between_sequences=True):
+
+def _forward(
+    x,
+    params,
+    activation="tanh",
+    *,
+    apply_activation=True,
+    transpose_h_weight=False,
+    carry_hidden=True,
+    bias_at_step_0=True,
+    reset_between_sequences=True,
+):
     """A per-step forward pass in which each argument can switch one mistake on."""
     x = np.asarray(x, dtype=float)
     single = x.ndim == 2
@@ -96,6 +107,7 @@ def _hiddens_returned(case):
 
 # ---------------------------------------------------------------------------- backward
 
+
 def _pre_activation_grads(case):
     """dL/dz_t for every step, shaped (N, T, H), from a plain tanh BPTT loop."""
     x = np.asarray(case.x, dtype=float)
@@ -113,6 +125,7 @@ def _pre_activation_grads(case):
 
 def _bptt_with(*, carry_before_derivative=False, tanh_again=False):
     """The gradients of a plain tanh BPTT loop with one slip switched on."""
+
     def grads(case):
         x = np.asarray(case.x, dtype=float)
         xs = x[None] if x.ndim == 2 else x
@@ -133,6 +146,7 @@ def _bptt_with(*, carry_before_derivative=False, tanh_again=False):
             result["o_bias"] += output_grad[:, step].sum(axis=0)
             carried = (hidden_grad if carry_before_derivative else pre_grad) @ params["h_weight"].T
         return result
+
     return grads
 
 
@@ -153,23 +167,30 @@ def _h_bias_grad_one_number(divisor):
     which divides by N * H. A loop over the sequences divides by H only (``divisor`` 1);
     one np.mean over every step at once divides by N * T * H (``divisor`` "steps").
     """
+
     def wrong(case):
         shape = (1,) + np.shape(case.x) if np.ndim(case.x) == 2 else np.shape(case.x)
         h_bias = np.asarray(case.expected["h_bias"], dtype=float)
         value = h_bias.mean() / (1 if divisor == 1 else shape[0] * shape[1])
         return dict(case.expected, h_bias=np.full_like(h_bias, value))
+
     return wrong
 
 
 def _split_with_int(separate_valid_cut):
     """The parts cut at int(fraction * rows), which rounds 1021.9999... down to 1021."""
+
     def wrong(case):
         rows = len(case.frame)
         train_fraction, valid_fraction = case.fractions
         train_end = int(train_fraction * rows)
-        valid_end = (train_end + int(valid_fraction * rows) if separate_valid_cut
-                     else int((train_fraction + valid_fraction) * rows))
+        valid_end = (
+            train_end + int(valid_fraction * rows)
+            if separate_valid_cut
+            else int((train_fraction + valid_fraction) * rows)
+        )
         return case.frame.iloc[:train_end], case.frame.iloc[train_end:valid_end], case.frame.iloc[valid_end:]
+
     return wrong
 
 
@@ -189,6 +210,7 @@ def _map_grads(grads, function):
 
 
 # ------------------------------------------------------------------ numerical gradient
+
 
 def _one_sided_gradient(case, direction):
     gradient = {}
@@ -221,6 +243,7 @@ def _whole_array_nudges_filled(case):
 
 
 # -------------------------------------------------------------------------- clipping
+
 
 def _clip_per_parameter(case):
     clipped = {}
@@ -256,6 +279,7 @@ def _clip_entries(case):
 
 # --------------------------------------------------------------------------- scaling
 
+
 def _scaled_with(scaler, parts, columns):
     return tuple(scaler.transform(part[columns].to_numpy()) for part in parts)
 
@@ -266,8 +290,9 @@ def _scaler_fit_on_all_rows(case):
 
 
 def _scaler_per_part(case):
-    return tuple(Scaler.fit(part[case.columns].to_numpy()).transform(part[case.columns].to_numpy())
-                 for part in case.parts)
+    return tuple(
+        Scaler.fit(part[case.columns].to_numpy()).transform(part[case.columns].to_numpy()) for part in case.parts
+    )
 
 
 def _scaled_every_column(case):
@@ -278,14 +303,15 @@ def _scaled_every_column(case):
 def _scaled_by(case, center, spread):
     """Every part's predictors as (value - center(train)) / spread(train), column by column."""
     train = case.parts[0][case.columns].to_numpy(dtype=float)
-    return tuple((part[case.columns].to_numpy(dtype=float) - center(train)) / spread(train)
-                 for part in case.parts)
+    return tuple((part[case.columns].to_numpy(dtype=float) - center(train)) / spread(train) for part in case.parts)
 
 
 # --------------------------------------------------------------------- training step
 
-def _training_step(case, *, divide_by_size=True, clip=True, sign=-1.0, half=True, loss_after=False,
-                   summed=False, return_grads=False):
+
+def _training_step(
+    case, *, divide_by_size=True, clip=True, sign=-1.0, half=True, loss_after=False, summed=False, return_grads=False
+):
     outputs, hiddens = rnn_forward(case.x, case.params)
     errors = outputs - case.y
     loss = (0.5 if half else 1.0) * float(np.sum(errors**2) if summed else np.mean(errors**2))
@@ -306,251 +332,422 @@ def _step_with(**mistake):
 
 MISTAKES = [
     # Forward pass (01_relu_toy, 02_tanh_forward).
-    Mistake("no_activation", ("check_relu_forward", "check_forward"),
-            "your hidden state skips the activation: h_t = act(x_t @ i_weight + h_{t-1} @ h_weight"
-            " + h_bias), with act = ReLU in the toy and tanh from 02_tanh_forward on.",
-            wrong=(_forward_with(apply_activation=False),)),
-    Mistake("forward_h_weight_transposed", ("check_relu_forward", "check_forward"),
-            "you multiply the previous state by h_weight transposed; the formulation is"
-            " h_{t-1} @ h_weight (row i of h_weight holds what unit i of the previous state sends).",
-            wrong=(_forward_with(transpose_h_weight=True),)),
-    Mistake("hidden_not_carried", ("check_relu_forward", "check_forward"),
-            "your hidden state uses only x_t; it must also add h_{t-1} @ h_weight, the previous"
-            " state carried forward (h_{-1} = 0 at step 0).",
-            wrong=(_forward_with(carry_hidden=False),)),
-    Mistake("bias_skipped_at_step_0", ("check_forward",),
-            "you skip h_bias at step 0; the bias is added at every step, step 0 included.",
-            wrong=(_forward_with(bias_at_step_0=False),)),
-    Mistake("hidden_not_reset", ("check_forward",),
-            "your hidden state is not reset between sequences: every sequence of a batch starts"
-            " from h_{-1} = 0, not from where the previous sequence (or call) ended.",
-            edits=(("rnn.py", "hidden = np.zeros((n_sequences, n_hidden))  # h_{-1} = 0",
-                    "hidden = _ended.get(n_hidden, np.zeros((1, n_hidden)))[-1:] + np.zeros((n_sequences, 1))"),
-                   ("rnn.py", "    return outputs, hiddens\n", "    _ended[n_hidden] = hidden\n    return outputs, hiddens\n"),
-                   ("rnn.py", "\ndef forward_batch(", "\n_ended = {}\n\n\ndef forward_batch(")),
-            notebooks=("01_relu_toy", "02_tanh_forward"),
-            wrong=(_forward_with(reset_between_sequences=False),)),
-    Mistake("tanh_instead_of_relu", ("check_relu_forward",),
-            "you used tanh; this toy uses ReLU: h_t = max(0, x_t @ i_weight + h_{t-1} @ h_weight)"
-            " (np.maximum(0, ...)).",
-            wrong=(_other_activation,)),
-    Mistake("relu_instead_of_tanh", ("check_forward",),
-            "you used ReLU; this forward pass uses tanh: h_t = np.tanh(x_t @ i_weight"
-            " + h_{t-1} @ h_weight + h_bias).",
-            wrong=(_other_activation,)),
-    Mistake("returned_hiddens", ("check_relu_forward",),
-            "did you return the hidden states instead of the outputs h_t @ o_weight? Return the"
-            " outputs, one row per step: shape (T, O).",
-            wrong=(_hiddens_returned,)),
-    Mistake("outputs_and_hiddens_swapped", ("check_forward",),
-            "did you swap outputs and hiddens? Return (outputs, hiddens), in that order.",
-            wrong=(lambda case: tuple(case.expected)[::-1],)),
-
+    Mistake(
+        "no_activation",
+        ("check_relu_forward", "check_forward"),
+        "your hidden state skips the activation: h_t = act(x_t @ i_weight + h_{t-1} @ h_weight"
+        " + h_bias), with act = ReLU in the toy and tanh from 02_tanh_forward on.",
+        wrong=(_forward_with(apply_activation=False),),
+    ),
+    Mistake(
+        "forward_h_weight_transposed",
+        ("check_relu_forward", "check_forward"),
+        "you multiply the previous state by h_weight transposed; the formulation is"
+        " h_{t-1} @ h_weight (row i of h_weight holds what unit i of the previous state sends).",
+        wrong=(_forward_with(transpose_h_weight=True),),
+    ),
+    Mistake(
+        "hidden_not_carried",
+        ("check_relu_forward", "check_forward"),
+        "your hidden state uses only x_t; it must also add h_{t-1} @ h_weight, the previous"
+        " state carried forward (h_{-1} = 0 at step 0).",
+        wrong=(_forward_with(carry_hidden=False),),
+    ),
+    Mistake(
+        "bias_skipped_at_step_0",
+        ("check_forward",),
+        "you skip h_bias at step 0; the bias is added at every step, step 0 included.",
+        wrong=(_forward_with(bias_at_step_0=False),),
+    ),
+    Mistake(
+        "hidden_not_reset",
+        ("check_forward",),
+        "your hidden state is not reset between sequences: every sequence of a batch starts"
+        " from h_{-1} = 0, not from where the previous sequence (or call) ended.",
+        edits=(
+            (
+                "rnn.py",
+                "hidden = np.zeros((n_sequences, n_hidden))  # h_{-1} = 0",
+                "hidden = _ended.get(n_hidden, np.zeros((1, n_hidden)))[-1:] + np.zeros((n_sequences, 1))",
+            ),
+            ("rnn.py", "    return outputs, hiddens\n", "    _ended[n_hidden] = hidden\n    return outputs, hiddens\n"),
+            ("rnn.py", "\ndef forward_batch(", "\n_ended = {}\n\n\ndef forward_batch("),
+        ),
+        notebooks=("01_relu_toy", "02_tanh_forward"),
+        wrong=(_forward_with(reset_between_sequences=False),),
+    ),
+    Mistake(
+        "tanh_instead_of_relu",
+        ("check_relu_forward",),
+        "you used tanh; this toy uses ReLU: h_t = max(0, x_t @ i_weight + h_{t-1} @ h_weight) (np.maximum(0, ...)).",
+        wrong=(_other_activation,),
+    ),
+    Mistake(
+        "relu_instead_of_tanh",
+        ("check_forward",),
+        "you used ReLU; this forward pass uses tanh: h_t = np.tanh(x_t @ i_weight + h_{t-1} @ h_weight + h_bias).",
+        wrong=(_other_activation,),
+    ),
+    Mistake(
+        "returned_hiddens",
+        ("check_relu_forward",),
+        "did you return the hidden states instead of the outputs h_t @ o_weight? Return the"
+        " outputs, one row per step: shape (T, O).",
+        wrong=(_hiddens_returned,),
+    ),
+    Mistake(
+        "outputs_and_hiddens_swapped",
+        ("check_forward",),
+        "did you swap outputs and hiddens? Return (outputs, hiddens), in that order.",
+        wrong=(lambda case: tuple(case.expected)[::-1],),
+    ),
     # Numerical gradient (03_manual_backprop).
-    Mistake("forward_difference", ("check_numerical_gradient",),
-            "you use a one-sided difference (L(w + eps) - L(w)) / eps; the central difference"
-            " (L(w + eps) - L(w - eps)) / (2 eps) is far more accurate.",
-            wrong=(lambda case: _one_sided_gradient(case, +1.0), lambda case: _one_sided_gradient(case, -1.0))),
-    Mistake("divides_by_epsilon", ("check_numerical_gradient",),
-            "you divide by eps; the two nudged points are 2 eps apart, so divide by 2 * eps.",
-            wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),)),
-    Mistake("params_modified", ("check_numerical_gradient",),
-            "your function left params changed ({name}): put each entry back after nudging it,"
-            " or nudge a copy. Note that `dict(params)` copies the dict but not its arrays: nudging"
-            " an entry of the copy changes params too. Use `value.copy()`, e.g."
-            " `{key: value.copy() for key, value in params.items()}` (or put each entry back)."),
-    Mistake("nudges_whole_array", ("check_numerical_gradient",),
-            "you nudge a whole array at once (params[name] + eps); nudge one entry at a time"
-            " (loop over np.ndindex(value.shape)), so that each entry gets its own partial"
-            " derivative.",
-            wrong=(_whole_array_nudges_filled, _whole_array_nudges)),
-
+    Mistake(
+        "forward_difference",
+        ("check_numerical_gradient",),
+        "you use a one-sided difference (L(w + eps) - L(w)) / eps; the central difference"
+        " (L(w + eps) - L(w - eps)) / (2 eps) is far more accurate.",
+        wrong=(lambda case: _one_sided_gradient(case, +1.0), lambda case: _one_sided_gradient(case, -1.0)),
+    ),
+    Mistake(
+        "divides_by_epsilon",
+        ("check_numerical_gradient",),
+        "you divide by eps; the two nudged points are 2 eps apart, so divide by 2 * eps.",
+        wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),),
+    ),
+    Mistake(
+        "params_modified",
+        ("check_numerical_gradient",),
+        "your function left params changed ({name}): put each entry back after nudging it,"
+        " or nudge a copy. Note that `dict(params)` copies the dict but not its arrays: nudging"
+        " an entry of the copy changes params too. Use `value.copy()`, e.g."
+        " `{key: value.copy() for key, value in params.items()}` (or put each entry back).",
+    ),
+    Mistake(
+        "nudges_whole_array",
+        ("check_numerical_gradient",),
+        "you nudge a whole array at once (params[name] + eps); nudge one entry at a time"
+        " (loop over np.ndindex(value.shape)), so that each entry gets its own partial"
+        " derivative.",
+        wrong=(_whole_array_nudges_filled, _whole_array_nudges),
+    ),
     # Backpropagation through time (03_manual_backprop, 04_bptt_loop): the helpers' mutations.
-    Mistake("h_weight_grad_uses_current_hidden", ("check_backward",),
-            "your h_weight gradient at step t uses h_t; it needs the previous state h_{t-1}"
-            " (h_{-1} = 0 at step 0).",
-            edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] += hidden.T'),),
-            notebooks=GRADIENT_NOTEBOOKS),
-    Mistake("h_bias_grad_skips_step_0", ("check_backward",),
-            "your h_bias gradient leaves out step 0; the bias is added at every step, step 0"
-            " included, so every step's dL/dz_t adds to its gradient.",
-            edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += pre_grad.sum(axis=0) * (t > 0)'),),
-            notebooks=GRADIENT_NOTEBOOKS),
-    Mistake("h_bias_grad_scalar_mean", ("check_backward",),
-            "your h_bias gradient is one number for all units (a mean over the units of dL/dz_t);"
-            " it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.",
-            edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += np.mean(pre_grad)'),),
-            notebooks=GRADIENT_NOTEBOOKS,
-            wrong=(_h_bias_grad_one_number(1), _h_bias_grad_one_number("steps"))),
-    Mistake("tanh_derivative_dropped", ("check_backward",),
-            "you skipped the tanh derivative: multiply dL/dh_t by (1 - h_t**2) to get dL/dz_t"
-            " before using it.",
-            edits=(("rnn.py", "return 1.0 - hidden**2", "return np.ones_like(hidden)"),),
-            notebooks=("02_tanh_forward", *GRADIENT_NOTEBOOKS)),
-    Mistake("next_step_grad_not_carried", ("check_backward",),
-            "the gradient from step t+1 is not carried back: dL/dh_t is the gradient through the"
-            " output y_t PLUS dL/dz_{t+1} @ h_weight.T from the next step.",
-            edits=(("rnn.py", '"o_weight"].T + next_hidden_grad', '"o_weight"].T'),),
-            notebooks=GRADIENT_NOTEBOOKS),
-    Mistake("carry_skips_tanh_derivative", ("check_backward",),
-            "you carry dL/dh_t @ h_weight.T back to step t-1; carry dL/dz_t @ h_weight.T, the"
-            " gradient after multiplying by the tanh derivative (1 - h_t**2), since h_weight"
-            " acts on z_t, not on h_t.",
-            wrong=(_bptt_with(carry_before_derivative=True),)),
-    Mistake("tanh_applied_again", ("check_backward",),
-            "your tanh derivative uses 1 - tanh(h_t)**2; hiddens already holds h_t = tanh(z_t), so"
-            " the derivative is 1 - h_t**2 (no second tanh).",
-            wrong=(_bptt_with(tanh_again=True),)),
-    Mistake("h_weight_grad_not_summed", ("check_backward",),
-            "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
-            " gradient is the sum over all steps (accumulate with +=, do not assign with =;"
-            " in a loop running backward, = keeps only step 0, where h_{-1} = 0 makes it zero).",
-            edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] = previous_hidden.T'),),
-            notebooks=GRADIENT_NOTEBOOKS,
-            wrong=(_h_weight_last_step_only,)),
-    Mistake("bias_grad_not_summed_over_batch", ("check_backward",),
-            "your {name} gradient is not summed over the sequences of the batch: add up every"
-            " sequence's contribution, so that it keeps the shape of {name}.",
-            wrong=(_bias_grads_per_sequence,)),
-    Mistake("grad_mean_over_batch", ("check_backward",),
-            "your {name} gradient is averaged over the sequences of the batch; rnn_backward sums"
-            " them (the loss is a sum, and a mean belongs in the output gradient you are given).",
-            wrong=(_mean_over_batch,)),
-    Mistake("grad_transposed", ("check_backward", "check_stack_backward"),
-            "your {name} gradient is transposed: for z = a @ W the gradient is a.T @ dL/dz, which"
-            " has the shape of W.",
-            wrong=(_transposed,)),
-
+    Mistake(
+        "h_weight_grad_uses_current_hidden",
+        ("check_backward",),
+        "your h_weight gradient at step t uses h_t; it needs the previous state h_{t-1} (h_{-1} = 0 at step 0).",
+        edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] += hidden.T'),),
+        notebooks=GRADIENT_NOTEBOOKS,
+    ),
+    Mistake(
+        "h_bias_grad_skips_step_0",
+        ("check_backward",),
+        "your h_bias gradient leaves out step 0; the bias is added at every step, step 0"
+        " included, so every step's dL/dz_t adds to its gradient.",
+        edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += pre_grad.sum(axis=0) * (t > 0)'),),
+        notebooks=GRADIENT_NOTEBOOKS,
+    ),
+    Mistake(
+        "h_bias_grad_scalar_mean",
+        ("check_backward",),
+        "your h_bias gradient is one number for all units (a mean over the units of dL/dz_t);"
+        " it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.",
+        edits=(("rnn.py", '"h_bias"] += pre_grad.sum(axis=0)', '"h_bias"] += np.mean(pre_grad)'),),
+        notebooks=GRADIENT_NOTEBOOKS,
+        wrong=(_h_bias_grad_one_number(1), _h_bias_grad_one_number("steps")),
+    ),
+    Mistake(
+        "tanh_derivative_dropped",
+        ("check_backward",),
+        "you skipped the tanh derivative: multiply dL/dh_t by (1 - h_t**2) to get dL/dz_t before using it.",
+        edits=(("rnn.py", "return 1.0 - hidden**2", "return np.ones_like(hidden)"),),
+        notebooks=("02_tanh_forward", *GRADIENT_NOTEBOOKS),
+    ),
+    Mistake(
+        "next_step_grad_not_carried",
+        ("check_backward",),
+        "the gradient from step t+1 is not carried back: dL/dh_t is the gradient through the"
+        " output y_t PLUS dL/dz_{t+1} @ h_weight.T from the next step.",
+        edits=(("rnn.py", '"o_weight"].T + next_hidden_grad', '"o_weight"].T'),),
+        notebooks=GRADIENT_NOTEBOOKS,
+    ),
+    Mistake(
+        "carry_skips_tanh_derivative",
+        ("check_backward",),
+        "you carry dL/dh_t @ h_weight.T back to step t-1; carry dL/dz_t @ h_weight.T, the"
+        " gradient after multiplying by the tanh derivative (1 - h_t**2), since h_weight"
+        " acts on z_t, not on h_t.",
+        wrong=(_bptt_with(carry_before_derivative=True),),
+    ),
+    Mistake(
+        "tanh_applied_again",
+        ("check_backward",),
+        "your tanh derivative uses 1 - tanh(h_t)**2; hiddens already holds h_t = tanh(z_t), so"
+        " the derivative is 1 - h_t**2 (no second tanh).",
+        wrong=(_bptt_with(tanh_again=True),),
+    ),
+    Mistake(
+        "h_weight_grad_not_summed",
+        ("check_backward",),
+        "your h_weight gradient keeps only one step; h_weight acts at every step, so its"
+        " gradient is the sum over all steps (accumulate with +=, do not assign with =;"
+        " in a loop running backward, = keeps only step 0, where h_{-1} = 0 makes it zero).",
+        edits=(("rnn.py", '"h_weight"] += previous_hidden.T', '"h_weight"] = previous_hidden.T'),),
+        notebooks=GRADIENT_NOTEBOOKS,
+        wrong=(_h_weight_last_step_only,),
+    ),
+    Mistake(
+        "bias_grad_not_summed_over_batch",
+        ("check_backward",),
+        "your {name} gradient is not summed over the sequences of the batch: add up every"
+        " sequence's contribution, so that it keeps the shape of {name}.",
+        wrong=(_bias_grads_per_sequence,),
+    ),
+    Mistake(
+        "grad_mean_over_batch",
+        ("check_backward",),
+        "your {name} gradient is averaged over the sequences of the batch; rnn_backward sums"
+        " them (the loss is a sum, and a mean belongs in the output gradient you are given).",
+        wrong=(_mean_over_batch,),
+    ),
+    Mistake(
+        "grad_transposed",
+        ("check_backward", "check_stack_backward"),
+        "your {name} gradient is transposed: for z = a @ W the gradient is a.T @ dL/dz, which has the shape of W.",
+        wrong=(_transposed,),
+    ),
     # Clipping (04_bptt_loop).
-    Mistake("clip_per_parameter", ("check_clip",),
-            "you clip each parameter's gradient by its own norm; clip by the global norm of all"
-            " the gradients together, so that the direction of the whole update is kept.",
-            wrong=(_clip_per_parameter,)),
-    Mistake("clip_always_rescales", ("check_clip",),
-            "you always rescale to max_norm; rescale only when the global norm is above"
-            " max_norm (factor min(1, max_norm / norm)), otherwise return the gradients unchanged.",
-            wrong=(_clip_always,)),
-    Mistake("clip_entries", ("check_clip",),
-            "you clip each entry to [-max_norm, max_norm] (np.clip); that changes the direction."
-            " Multiply every gradient by min(1, max_norm / global norm) instead.",
-            wrong=(_clip_entries,)),
-    Mistake("clip_norm_without_sqrt", ("check_clip",),
-            "your global norm has no square root: it is sqrt(sum of every squared entry of every"
-            " gradient), not the sum of squares.",
-            wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.sum(g**2) for g in grads)),)),
-    Mistake("clip_sum_of_norms", ("check_clip",),
-            "you add up the norms of the separate gradients; the global norm is the norm of all"
-            " entries together: sqrt(sum over every gradient of np.sum(grad**2)).",
-            wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.linalg.norm(g) for g in grads)),)),
-    Mistake("clip_factor_inverted", ("check_clip",),
-            "your factor is upside down: multiply by min(1, max_norm / norm), not norm / max_norm.",
-            wrong=(_clip_factor_inverted,)),
-    Mistake("clip_changes_grads", ("check_clip",),
-            "your function changed the grads it was given ({name}); build a new dict of scaled"
-            " arrays (grad * factor for each grad in grads.values()) instead of scaling them in"
-            " place (`*=`), and leave the input as it was.",),
-
+    Mistake(
+        "clip_per_parameter",
+        ("check_clip",),
+        "you clip each parameter's gradient by its own norm; clip by the global norm of all"
+        " the gradients together, so that the direction of the whole update is kept.",
+        wrong=(_clip_per_parameter,),
+    ),
+    Mistake(
+        "clip_always_rescales",
+        ("check_clip",),
+        "you always rescale to max_norm; rescale only when the global norm is above"
+        " max_norm (factor min(1, max_norm / norm)), otherwise return the gradients unchanged.",
+        wrong=(_clip_always,),
+    ),
+    Mistake(
+        "clip_entries",
+        ("check_clip",),
+        "you clip each entry to [-max_norm, max_norm] (np.clip); that changes the direction."
+        " Multiply every gradient by min(1, max_norm / global norm) instead.",
+        wrong=(_clip_entries,),
+    ),
+    Mistake(
+        "clip_norm_without_sqrt",
+        ("check_clip",),
+        "your global norm has no square root: it is sqrt(sum of every squared entry of every"
+        " gradient), not the sum of squares.",
+        wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.sum(g**2) for g in grads)),),
+    ),
+    Mistake(
+        "clip_sum_of_norms",
+        ("check_clip",),
+        "you add up the norms of the separate gradients; the global norm is the norm of all"
+        " entries together: sqrt(sum over every gradient of np.sum(grad**2)).",
+        wrong=(lambda case: _clip_with_norm(case, lambda grads: sum(np.linalg.norm(g) for g in grads)),),
+    ),
+    Mistake(
+        "clip_factor_inverted",
+        ("check_clip",),
+        "your factor is upside down: multiply by min(1, max_norm / norm), not norm / max_norm.",
+        wrong=(_clip_factor_inverted,),
+    ),
+    Mistake(
+        "clip_changes_grads",
+        ("check_clip",),
+        "your function changed the grads it was given ({name}); build a new dict of scaled"
+        " arrays (grad * factor for each grad in grads.values()) instead of scaling them in"
+        " place (`*=`), and leave the input as it was.",
+    ),
     # Split and scaling (05_weather_data).
-    Mistake("split_overlap", ("check_split",),
-            "your parts overlap: {name}. Each day must be in exactly one part: train = rows"
-            " [0, a), valid = rows [a, b), test = rows [b, end).",
-            edits=(("data.py", "frame.iloc[train_end:valid_end]", "frame.iloc[train_end - 7:valid_end]"),),
-            notebooks=("05_weather_data",)),
-    Mistake("split_drops_rows", ("check_split",),
-            "some days are in no part ({name}); the three parts together must cover every row.",),
-    Mistake("split_int_truncates", ("check_split",),
-            "you cut with int(), which rounds 1021.9999... down; use round(): 0.7 * 1460 is"
-            " 1021.9999999999999 in floating point, so int() gives 1021 where round() gives 1022.",
-            wrong=(_split_with_int(separate_valid_cut=False), _split_with_int(separate_valid_cut=True))),
-    Mistake("split_not_chronological", ("check_split",),
-            "your parts are not in time order ({name}): train takes the first days, then valid,"
-            " then test, without shuffling, so the model is tested on days after those it saw.",),
-    Mistake("scaler_fit_on_all_rows", ("check_scaling",),
-            "your scaler was fit on all rows (train, valid and test): fit it on the training part"
-            " only and apply those statistics to every part, or the test days leak into training.",
-            edits=(("data.py", "scaler = fit_scaler(parts[0])", "scaler = fit_scaler(frame)"),),
-            notebooks=("05_weather_data",),
-            wrong=(_scaler_fit_on_all_rows,)),
-    Mistake("scaler_fit_per_part", ("check_scaling",),
-            "you fit a separate scaler on each part; fit one on the training part and use it for"
-            " valid and test too, so that the same temperature gets the same scaled value everywhere.",
-            wrong=(_scaler_per_part,)),
-    Mistake("scaled_every_column", ("check_scaling",),
-            "you scaled every column, the target tmax_tomorrow included; scale only the"
-            " predictors tmax, tmin and rain.",
-            wrong=(_scaled_every_column,)),
-    Mistake("scaler_sample_std", ("check_scaling",),
-            "you divide by the sample standard deviation (pandas `.std()` uses ddof=1); the scaler"
-            " uses the population one: `.std(ddof=0)` in pandas, or np.std.",
-            wrong=(lambda case: _scaled_by(case, lambda train: train.mean(axis=0),
-                                           lambda train: train.std(axis=0, ddof=1)),)),
-    Mistake("scaler_mean_only", ("check_scaling",),
-            "you subtract the training mean but do not divide by the training standard deviation:"
-            " (value - mean) / std.",
-            wrong=(lambda case: _scaled_by(case, lambda train: train.mean(axis=0), lambda train: 1.0),)),
-    Mistake("scaler_min_max", ("check_scaling",),
-            "you rescaled to [0, 1] with the minimum and maximum; standardise instead:"
-            " (value - training mean) / training standard deviation.",
-            wrong=(lambda case: _scaled_by(case, lambda train: train.min(axis=0),
-                                           lambda train: train.max(axis=0) - train.min(axis=0)),)),
-
+    Mistake(
+        "split_overlap",
+        ("check_split",),
+        "your parts overlap: {name}. Each day must be in exactly one part: train = rows"
+        " [0, a), valid = rows [a, b), test = rows [b, end).",
+        edits=(("data.py", "frame.iloc[train_end:valid_end]", "frame.iloc[train_end - 7:valid_end]"),),
+        notebooks=("05_weather_data",),
+    ),
+    Mistake(
+        "split_drops_rows",
+        ("check_split",),
+        "some days are in no part ({name}); the three parts together must cover every row.",
+    ),
+    Mistake(
+        "split_int_truncates",
+        ("check_split",),
+        "you cut with int(), which rounds 1021.9999... down; use round(): 0.7 * 1460 is"
+        " 1021.9999999999999 in floating point, so int() gives 1021 where round() gives 1022.",
+        wrong=(_split_with_int(separate_valid_cut=False), _split_with_int(separate_valid_cut=True)),
+    ),
+    Mistake(
+        "split_not_chronological",
+        ("check_split",),
+        "your parts are not in time order ({name}): train takes the first days, then valid,"
+        " then test, without shuffling, so the model is tested on days after those it saw.",
+    ),
+    Mistake(
+        "scaler_fit_on_all_rows",
+        ("check_scaling",),
+        "your scaler was fit on all rows (train, valid and test): fit it on the training part"
+        " only and apply those statistics to every part, or the test days leak into training.",
+        edits=(("data.py", "scaler = fit_scaler(parts[0])", "scaler = fit_scaler(frame)"),),
+        notebooks=("05_weather_data",),
+        wrong=(_scaler_fit_on_all_rows,),
+    ),
+    Mistake(
+        "scaler_fit_per_part",
+        ("check_scaling",),
+        "you fit a separate scaler on each part; fit one on the training part and use it for"
+        " valid and test too, so that the same temperature gets the same scaled value everywhere.",
+        wrong=(_scaler_per_part,),
+    ),
+    Mistake(
+        "scaled_every_column",
+        ("check_scaling",),
+        "you scaled every column, the target tmax_tomorrow included; scale only the predictors tmax, tmin and rain.",
+        wrong=(_scaled_every_column,),
+    ),
+    Mistake(
+        "scaler_sample_std",
+        ("check_scaling",),
+        "you divide by the sample standard deviation (pandas `.std()` uses ddof=1); the scaler"
+        " uses the population one: `.std(ddof=0)` in pandas, or np.std.",
+        wrong=(
+            lambda case: _scaled_by(case, lambda train: train.mean(axis=0), lambda train: train.std(axis=0, ddof=1)),
+        ),
+    ),
+    Mistake(
+        "scaler_mean_only",
+        ("check_scaling",),
+        "you subtract the training mean but do not divide by the training standard deviation: (value - mean) / std.",
+        wrong=(lambda case: _scaled_by(case, lambda train: train.mean(axis=0), lambda train: 1.0),),
+    ),
+    Mistake(
+        "scaler_min_max",
+        ("check_scaling",),
+        "you rescaled to [0, 1] with the minimum and maximum; standardise instead:"
+        " (value - training mean) / training standard deviation.",
+        wrong=(
+            lambda case: _scaled_by(
+                case, lambda train: train.min(axis=0), lambda train: train.max(axis=0) - train.min(axis=0)
+            ),
+        ),
+    ),
     # Training loop (06_training_loop).
-    Mistake("schedule_step_plus_one", ("check_schedule",),
-            "your schedule is one step ahead: update 0 must use lr itself, lr * (1 - step / total_steps).",
-            wrong=(lambda case: case.lr * (1 - (case.step + 1) / case.total_steps),)),
-    Mistake("schedule_reaches_zero", ("check_schedule",),
-            "your schedule reaches zero at the last update (step / (total_steps - 1)), which then"
-            " changes nothing; use lr * (1 - step / total_steps), which ends at lr / total_steps.",
-            wrong=(lambda case: case.lr * (1 - case.step / (case.total_steps - 1)),)),
-    Mistake("schedule_rises", ("check_schedule",),
-            "your learning rate rises (lr * step / total_steps); it must start at lr and fall"
-            " linearly: lr * (1 - step / total_steps).",
-            wrong=(lambda case: case.lr * case.step / case.total_steps,)),
-    Mistake("schedule_constant", ("check_schedule",),
-            "your learning rate stays at lr; it must fall linearly: lr * (1 - step / total_steps).",
-            wrong=(lambda case: case.lr,)),
-    Mistake("schedule_not_divided", ("check_schedule",),
-            "divide the step by total_steps: lr * (1 - step / total_steps) falls from lr towards 0.",
-            wrong=(lambda case: case.lr * (case.total_steps - case.step), lambda case: case.lr * (1 - case.step))),
-    Mistake("step_grad_not_divided", ("check_training_step",),
-            "your gradient is not divided by its size: the loss is a mean, so the output gradient"
-            " is (outputs - y) / outputs.size.",
-            wrong=(_step_with(divide_by_size=False),)),
-    Mistake("step_no_clipping", ("check_training_step",),
-            "your training step does not clip: pass the gradients through clipping by the global"
-            " norm (clip_norm) before the update.",
-            wrong=(_step_with(clip=False),)),
-    Mistake("step_adds_gradient", ("check_training_step",),
-            "you add the gradient (or take the error as y - outputs); a descent step subtracts the"
-            " gradient: params - lr * grads, with the output gradient (outputs - y) / outputs.size.",
-            wrong=(_step_with(sign=+1.0),)),
-    Mistake("step_loss_without_half", ("check_training_step",),
-            "your loss is mean((outputs - y)**2); the objective here is 0.5 * mean((outputs - y)**2),"
-            " whose gradient wrt the outputs is (outputs - y) / outputs.size.",
-            wrong=(_step_with(half=False),)),
-    Mistake("step_loss_after_update", ("check_training_step",),
-            "your loss is computed after the update; return the loss of the params you were given,"
-            " from the same forward pass as the gradient (before the step).",
-            wrong=(_step_with(loss_after=True),)),
-    Mistake("step_loss_summed", ("check_training_step",),
-            "your loss is a sum over every entry; the objective is the mean: 0.5 * mean((outputs - y)**2).",
-            wrong=(lambda case: _training_step(case, summed=True),)),
-    Mistake("step_returns_gradients", ("check_training_step",),
-            "you returned the gradients, not the updated params: return"
-            " {name: params[name] - lr * grads[name]} (with the clipped grads).",
-            wrong=(_step_with(return_grads=True),)),
-    Mistake("step_changes_params", ("check_training_step",),
-            "your training step changed the params it was given ({name}); return new arrays"
-            " (params[name] - lr * grads[name]) and leave the input as it was.",),
-    Mistake("stack_no_grad_to_layer_below", ("check_stack_backward",),
-            "no gradient reaches the layer below: the gradient wrt a layer's input,"
-            " dL/dz @ i_weight.T, is the output gradient of the layer beneath it.",
-            edits=(("stack.py", "layers[index], activation)\n", "layers[index], activation)\n        output_grad = 0 * output_grad\n"),),
-            notebooks=("06_training_loop",)),
-    Mistake("stack_grads_reversed", ("check_stack_backward",),
-            "your list of gradients runs from the top layer down; return it in the order of"
-            " layers (layer 0, the one reading x, first).",
-            wrong=(lambda case: list(case.expected)[::-1],)),
+    Mistake(
+        "schedule_step_plus_one",
+        ("check_schedule",),
+        "your schedule is one step ahead: update 0 must use lr itself, lr * (1 - step / total_steps).",
+        wrong=(lambda case: case.lr * (1 - (case.step + 1) / case.total_steps),),
+    ),
+    Mistake(
+        "schedule_reaches_zero",
+        ("check_schedule",),
+        "your schedule reaches zero at the last update (step / (total_steps - 1)), which then"
+        " changes nothing; use lr * (1 - step / total_steps), which ends at lr / total_steps.",
+        wrong=(lambda case: case.lr * (1 - case.step / (case.total_steps - 1)),),
+    ),
+    Mistake(
+        "schedule_rises",
+        ("check_schedule",),
+        "your learning rate rises (lr * step / total_steps); it must start at lr and fall"
+        " linearly: lr * (1 - step / total_steps).",
+        wrong=(lambda case: case.lr * case.step / case.total_steps,),
+    ),
+    Mistake(
+        "schedule_constant",
+        ("check_schedule",),
+        "your learning rate stays at lr; it must fall linearly: lr * (1 - step / total_steps).",
+        wrong=(lambda case: case.lr,),
+    ),
+    Mistake(
+        "schedule_not_divided",
+        ("check_schedule",),
+        "divide the step by total_steps: lr * (1 - step / total_steps) falls from lr towards 0.",
+        wrong=(lambda case: case.lr * (case.total_steps - case.step), lambda case: case.lr * (1 - case.step)),
+    ),
+    Mistake(
+        "step_grad_not_divided",
+        ("check_training_step",),
+        "your gradient is not divided by its size: the loss is a mean, so the output gradient"
+        " is (outputs - y) / outputs.size.",
+        wrong=(_step_with(divide_by_size=False),),
+    ),
+    Mistake(
+        "step_no_clipping",
+        ("check_training_step",),
+        "your training step does not clip: pass the gradients through clipping by the global"
+        " norm (clip_norm) before the update.",
+        wrong=(_step_with(clip=False),),
+    ),
+    Mistake(
+        "step_adds_gradient",
+        ("check_training_step",),
+        "you add the gradient (or take the error as y - outputs); a descent step subtracts the"
+        " gradient: params - lr * grads, with the output gradient (outputs - y) / outputs.size.",
+        wrong=(_step_with(sign=+1.0),),
+    ),
+    Mistake(
+        "step_loss_without_half",
+        ("check_training_step",),
+        "your loss is mean((outputs - y)**2); the objective here is 0.5 * mean((outputs - y)**2),"
+        " whose gradient wrt the outputs is (outputs - y) / outputs.size.",
+        wrong=(_step_with(half=False),),
+    ),
+    Mistake(
+        "step_loss_after_update",
+        ("check_training_step",),
+        "your loss is computed after the update; return the loss of the params you were given,"
+        " from the same forward pass as the gradient (before the step).",
+        wrong=(_step_with(loss_after=True),),
+    ),
+    Mistake(
+        "step_loss_summed",
+        ("check_training_step",),
+        "your loss is a sum over every entry; the objective is the mean: 0.5 * mean((outputs - y)**2).",
+        wrong=(lambda case: _training_step(case, summed=True),),
+    ),
+    Mistake(
+        "step_returns_gradients",
+        ("check_training_step",),
+        "you returned the gradients, not the updated params: return"
+        " {name: params[name] - lr * grads[name]} (with the clipped grads).",
+        wrong=(_step_with(return_grads=True),),
+    ),
+    Mistake(
+        "step_changes_params",
+        ("check_training_step",),
+        "your training step changed the params it was given ({name}); return new arrays"
+        " (params[name] - lr * grads[name]) and leave the input as it was.",
+    ),
+    Mistake(
+        "stack_no_grad_to_layer_below",
+        ("check_stack_backward",),
+        "no gradient reaches the layer below: the gradient wrt a layer's input,"
+        " dL/dz @ i_weight.T, is the output gradient of the layer beneath it.",
+        edits=(
+            (
+                "stack.py",
+                "layers[index], activation)\n",
+                "layers[index], activation)\n        output_grad = 0 * output_grad\n",
+            ),
+        ),
+        notebooks=("06_training_loop",),
+    ),
+    Mistake(
+        "stack_grads_reversed",
+        ("check_stack_backward",),
+        "your list of gradients runs from the top layer down; return it in the order of"
+        " layers (layer 0, the one reading x, first).",
+        wrong=(lambda case: list(case.expected)[::-1],),
+    ),
 ]
 
 HELPER_MODULES = ("data", "gradcheck", "optim", "rnn", "stack")
@@ -585,8 +782,7 @@ def helpers_with(edits):
     ``None`` when an edit no longer applies (its target text changed).
     """
     modules = [importlib.import_module(f"rnn_helpers.{name}") for name in HELPER_MODULES]
-    namespace = {name: value for module in modules for name, value in vars(module).items()
-                 if not name.startswith("__")}
+    namespace = {name: value for module in modules for name, value in vars(module).items() if not name.startswith("__")}
     for module in modules:
         file = module.__name__.rsplit(".", 1)[1] + ".py"
         if not any(edited_file == file for edited_file, _, _ in edits):
@@ -599,6 +795,11 @@ def helpers_with(edits):
         mutated.__package__ = "rnn_helpers"
         exec(compile(source, f"<{file} with a known mistake>", "exec"), mutated.__dict__)  # noqa: S102
         # Only what the edited module defines itself: what it imports stays the real thing.
-        namespace.update({name: value for name, value in vars(mutated).items()
-                          if getattr(value, "__module__", None) == mutated.__name__})
+        namespace.update(
+            {
+                name: value
+                for name, value in vars(mutated).items()
+                if getattr(value, "__module__", None) == mutated.__name__
+            }
+        )
     return types.SimpleNamespace(**namespace)

@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
+from . import _validate
+
 BOX_WIDTH = 0.64
 BOX_HEIGHT = 0.44
 GRADIENT_COLOR = "crimson"
@@ -15,9 +17,17 @@ GRADIENT_COLOR = "crimson"
 
 def _box(ax, x, y, text, color, width=BOX_WIDTH):
     """A rounded box of ``width`` centred on (x, y), holding ``text``."""
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - BOX_HEIGHT / 2), width, BOX_HEIGHT,
-                                boxstyle="round,pad=0.03", facecolor=color, edgecolor="black",
-                                linewidth=1))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - BOX_HEIGHT / 2),
+            width,
+            BOX_HEIGHT,
+            boxstyle="round,pad=0.03",
+            facecolor=color,
+            edgecolor="black",
+            linewidth=1,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
@@ -26,8 +36,11 @@ def _arrow(ax, start, end, color="black", label=None, label_at=None, label_ha="c
 
     ``label_at`` is where the label is centred; by default just above the middle of the arrow.
     """
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color,
-                                 linewidth=1.6, shrinkA=2, shrinkB=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start, end, arrowstyle="-|>", mutation_scale=14, color=color, linewidth=1.6, shrinkA=2, shrinkB=2
+        )
+    )
     if label:
         if label_at is None:
             label_at = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.16)
@@ -58,10 +71,8 @@ def _draw_hidden_chain(ax, steps):
         _box(ax, x, 0, f"$x_{t}$", "#dbe9f6")
         _box(ax, x, 1, f"$h_{t}$", "#fde2b8")
         _box(ax, x, 2, f"$\\hat y_{t}$", "#d5ecd4")
-        _arrow(ax, (x, _top(0)), (x, _bottom(1)), label="i_weight", label_at=(x + 0.1, 0.5),
-               label_ha="left")
-        _arrow(ax, (x, _top(1)), (x, _bottom(2)), label="o_weight", label_at=(x + 0.1, 1.5),
-               label_ha="left")
+        _arrow(ax, (x, _top(0)), (x, _bottom(1)), label="i_weight", label_at=(x + 0.1, 0.5), label_ha="left")
+        _arrow(ax, (x, _top(1)), (x, _bottom(2)), label="o_weight", label_at=(x + 0.1, 1.5), label_ha="left")
         if t > 0:
             _arrow(ax, (_right(x - spacing), 1), (_left(x), 1), label="h_weight")
     start_width = 1.0
@@ -88,36 +99,75 @@ def _draw_preactivation_chain(ax, steps, activation, backward):
         _box(ax, z_x, chain, f"$z_{t}$", "#ece0f5")
         _box(ax, h_x, chain, f"$h_{t}$", "#fde2b8")
         _box(ax, h_x, chain + 1, f"$\\hat y_{t}$", "#d5ecd4")
-        _arrow(ax, (z_x, _top(0)), (z_x, _bottom(chain)), label="i_weight",
-               label_at=(z_x + 0.1, 0.5), label_ha="left")
+        _arrow(ax, (z_x, _top(0)), (z_x, _bottom(chain)), label="i_weight", label_at=(z_x + 0.1, 0.5), label_ha="left")
         lane = red_offset if backward else 0.0
-        _arrow(ax, (_right(z_x), chain + lane), (_left(h_x), chain + lane), label=activation,
-               label_at=((z_x + h_x) / 2, chain + lane + 0.16))
-        _arrow(ax, (h_x + lane, _top(chain)), (h_x + lane, _bottom(chain + 1)), label="o_weight",
-               label_at=(h_x + lane + 0.1, chain + 0.56), label_ha="left")
+        _arrow(
+            ax,
+            (_right(z_x), chain + lane),
+            (_left(h_x), chain + lane),
+            label=activation,
+            label_at=((z_x + h_x) / 2, chain + lane + 0.16),
+        )
+        _arrow(
+            ax,
+            (h_x + lane, _top(chain)),
+            (h_x + lane, _bottom(chain + 1)),
+            label="o_weight",
+            label_at=(h_x + lane + 0.1, chain + 0.56),
+            label_ha="left",
+        )
         if t < steps - 1:
             next_z = z_x + spacing
-            _arrow(ax, (_right(h_x), chain + lane), (_left(next_z), chain + lane), label="h_weight",
-                   label_at=((h_x + next_z) / 2, chain + lane + 0.16))
+            _arrow(
+                ax,
+                (_right(h_x), chain + lane),
+                (_left(next_z), chain + lane),
+                label="h_weight",
+                label_at=((h_x + next_z) / 2, chain + lane + 0.16),
+            )
         if backward:
             _box(ax, h_x, chain + 2, f"$L_{t}$", "#f4cccc")
             _arrow(ax, (h_x + lane, _top(chain + 1)), (h_x + lane, _bottom(chain + 2)))
             red = GRADIENT_COLOR
             _arrow(ax, (h_x - lane, _bottom(chain + 2)), (h_x - lane, _top(chain + 1)), color=red)
-            _arrow(ax, (h_x - lane, _bottom(chain + 1)), (h_x - lane, _top(chain)), color=red,
-                   label=r"$W_o^\top$", label_at=(h_x - lane - 0.1, chain + 0.56), label_ha="right")
-            _arrow(ax, (_left(h_x), chain - lane), (_right(z_x), chain - lane), color=red,
-                   label=derivative, label_at=((z_x + h_x) / 2, chain - lane - 0.2))
+            _arrow(
+                ax,
+                (h_x - lane, _bottom(chain + 1)),
+                (h_x - lane, _top(chain)),
+                color=red,
+                label=r"$W_o^\top$",
+                label_at=(h_x - lane - 0.1, chain + 0.56),
+                label_ha="right",
+            )
+            _arrow(
+                ax,
+                (_left(h_x), chain - lane),
+                (_right(z_x), chain - lane),
+                color=red,
+                label=derivative,
+                label_at=((z_x + h_x) / 2, chain - lane - 0.2),
+            )
             if t < steps - 1:
                 next_z = z_x + spacing
-                _arrow(ax, (_left(next_z), chain - lane), (_right(h_x), chain - lane), color=red,
-                       label=r"$W_h^\top$", label_at=((h_x + next_z) / 2, chain - lane - 0.2))
+                _arrow(
+                    ax,
+                    (_left(next_z), chain - lane),
+                    (_right(h_x), chain - lane),
+                    color=red,
+                    label=r"$W_h^\top$",
+                    label_at=((h_x + next_z) / 2, chain - lane - 0.2),
+                )
     start_width = 1.0
     start_x = first - 1.95
     _box(ax, start_x, chain, "$h_{-1} = 0$", "#eeeeee", width=start_width)
     lane = red_offset if backward else 0.0
-    _arrow(ax, (_right(start_x, start_width), chain + lane), (_left(first), chain + lane),
-           label="h_weight", label_at=((start_x + start_width / 2 + first) / 2, chain + lane + 0.16))
+    _arrow(
+        ax,
+        (_right(start_x, start_width), chain + lane),
+        (_left(first), chain + lane),
+        label="h_weight",
+        label_at=((start_x + start_width / 2 + first) / 2, chain + lane + 0.16),
+    )
     return start_x - start_width / 2, first + spacing * (steps - 1) + gap + BOX_WIDTH / 2
 
 
@@ -137,23 +187,28 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
 
     Used in ``01_relu_toy``, ``03_manual_backprop`` and ``04_bptt_loop``.
     """
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a whole number of time steps, at least 1; got {steps!r}.")
+    _validate.whole_number(steps, "steps", hint=" (time steps)")
     if activation not in ("tanh", "relu"):
         raise ValueError(f"Unknown activation {activation!r}. Use 'tanh' or 'relu'.")
     if show_preactivation is None:
         show_preactivation = backward
     if backward and not show_preactivation:
-        raise ValueError("The backward diagram needs the pre-activation nodes z_t: "
-                         "leave show_preactivation unset or pass True.")
+        raise ValueError(
+            "The backward diagram needs the pre-activation nodes z_t: leave show_preactivation unset or pass True."
+        )
     if show_preactivation:
         top = 3.2 if backward else 2.2
         fig, ax = plt.subplots(figsize=(3.3 * steps + 1.2, 5.0 if backward else 3.9))
         left, right = _draw_preactivation_chain(ax, steps, activation, backward)
         activation_formula = r"$h_t = \tanh(z_t)$" if activation == "tanh" else r"$h_t = \mathrm{relu}(z_t)$"
-        ax.text((left + right) / 2, -0.55,
-                r"$z_t = x_t W_i + h_{t-1} W_h + b_h$ (the pre-activation),   " + activation_formula,
-                ha="center", va="center", fontsize=10)
+        ax.text(
+            (left + right) / 2,
+            -0.55,
+            r"$z_t = x_t W_i + h_{t-1} W_h + b_h$ (the pre-activation),   " + activation_formula,
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
         bottom = -0.8
     else:
         top, bottom = 2, -0.5
@@ -162,9 +217,12 @@ def draw_unrolled(steps=3, backward=False, *, show_preactivation=None, activatio
     ax.set_xlim(left - 0.2, right + 0.9)
     ax.set_ylim(bottom, top + 0.45)
     ax.set_axis_off()
-    ax.set_title("Backprop through time (red): two gradient paths into each $h_t$ except the last"
-                 if backward
-                 else "The RNN unrolled over time", fontsize=11)
+    ax.set_title(
+        "Backprop through time (red): two gradient paths into each $h_t$ except the last"
+        if backward
+        else "The RNN unrolled over time",
+        fontsize=11,
+    )
     fig.tight_layout()
     return fig
 
@@ -215,8 +273,9 @@ def plot_predictions(dates, actual, predicted, ax=None, label="RNN", zoom=None, 
     Used in ``06_training_loop``.
     """
     if zoom is not None and ax is not None:
-        raise ValueError("zoom draws a second panel, so it needs a new figure: call plot_predictions "
-                         "without ax, or without zoom.")
+        raise ValueError(
+            "zoom draws a second panel, so it needs a new figure: call plot_predictions without ax, or without zoom."
+        )
     if zoom is None:
         fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 3.8))
         zoom_ax = None
@@ -237,13 +296,17 @@ def plot_predictions(dates, actual, predicted, ax=None, label="RNN", zoom=None, 
     ax.legend(loc="upper right")
     span = slice(inside[0], inside[-1] + 1)
     zoom_dates = list(dates)[span]
-    zoom_ax.plot(zoom_dates, list(actual)[span], color="black", marker="o", markersize=3, linewidth=1,
-                 label="actual")
-    zoom_ax.plot(zoom_dates, list(predicted)[span], color="C1", marker="o", markersize=3, linewidth=1,
-                 label=label)
+    zoom_ax.plot(zoom_dates, list(actual)[span], color="black", marker="o", markersize=3, linewidth=1, label="actual")
+    zoom_ax.plot(zoom_dates, list(predicted)[span], color="C1", marker="o", markersize=3, linewidth=1, label=label)
     if today is not None:
-        zoom_ax.plot(zoom_dates, list(today)[span], color="gray", linestyle="--", linewidth=1,
-                     label="previous day's tmax (tomorrow = today)")
+        zoom_ax.plot(
+            zoom_dates,
+            list(today)[span],
+            color="gray",
+            linestyle="--",
+            linewidth=1,
+            label="previous day's tmax (tomorrow = today)",
+        )
     zoom_ax.set_ylabel("tmax (°F)")
     zoom_ax.grid(alpha=0.3)
     zoom_ax.legend(loc="best", fontsize=9)
@@ -290,8 +353,14 @@ def plot_split(frame, parts, column="tmax", ax=None):
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(10, 3.6))
     ax.plot(frame.index, frame[column], color="black", linewidth=0.6)
     for index, (name, part) in enumerate(named):
-        ax.axvspan(part.index[0], part.index[-1], color=f"C{index}", alpha=0.18, linewidth=0,
-                   label=f"{name}: {part.index[0]:%Y-%m-%d} to {part.index[-1]:%Y-%m-%d} ({len(part)} days)")
+        ax.axvspan(
+            part.index[0],
+            part.index[-1],
+            color=f"C{index}",
+            alpha=0.18,
+            linewidth=0,
+            label=f"{name}: {part.index[0]:%Y-%m-%d} to {part.index[-1]:%Y-%m-%d} ({len(part)} days)",
+        )
     units = {"tmax": "°F", "tmin": "°F", "tmax_tomorrow": "°F", "rain": "inches"}
     ax.set_ylabel(f"{column} ({units[column]})" if column in units else column)
     ax.set_xlim(frame.index[0], frame.index[-1])

@@ -65,9 +65,25 @@ class TrainResult:
         return float(np.mean((predicted[:, -1] - y[:, -1]) ** 2))
 
 
-def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), epochs=20,
-          batch_size=16, optimizer="adam", lr=0.02, schedule="linear", seed=0, clip_norm=1.0,
-          activation="tanh", progress=False, restore_best=False, on_epoch_end=None):
+def train(
+    train_x,
+    train_y,
+    valid_x=None,
+    valid_y=None,
+    *,
+    hidden_sizes=(8,),
+    epochs=20,
+    batch_size=16,
+    optimizer="adam",
+    lr=0.02,
+    schedule="linear",
+    seed=0,
+    clip_norm=1.0,
+    activation="tanh",
+    progress=False,
+    restore_best=False,
+    on_epoch_end=None,
+):
     """Train a stack of RNN layers with mini-batches and report losses per epoch.
 
     Parameters
@@ -112,14 +128,16 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
     window in a batch, in scaled units; its gradient is ``mse_grad / size``.
     Derived in ``06_training_loop``.
     """
-    _validate.training_settings(hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm,
-                                activation, on_epoch_end)
+    _validate.training_settings(
+        hidden_sizes, epochs, batch_size, optimizer, lr, schedule, seed, clip_norm, activation, on_epoch_end
+    )
     train_x, train_y, valid_x, valid_y = _validate.training_windows(train_x, train_y, valid_x, valid_y)
     has_valid = valid_x is not None
     target_mean, target_std = float(train_y.mean()), float(train_y.std()) or 1.0
     scaled_y = (train_y - target_mean) / target_std
-    result = TrainResult(init_stack(train_x.shape[2], hidden_sizes, train_y.shape[2], seed),
-                         target_mean, target_std, activation)
+    result = TrainResult(
+        init_stack(train_x.shape[2], hidden_sizes, train_y.shape[2], seed), target_mean, target_std, activation
+    )
     update = _Update(optimizer, lr, schedule, total_steps=epochs * -(-len(train_x) // batch_size))
     shuffle = np.random.default_rng(seed)
     best_loss, best_layers = np.inf, result.layers
@@ -130,15 +148,17 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
         with stop, np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
             for epoch in epoch_range:
                 order = shuffle.permutation(len(train_x))  # once per epoch: every batch is a slice
-                result.layers = train_epoch(result.layers, train_x[order], scaled_y[order], batch_size,
-                                            update, clip_norm, activation, stop)
+                result.layers = train_epoch(
+                    result.layers, train_x[order], scaled_y[order], batch_size, update, clip_norm, activation, stop
+                )
                 if stop.requested:
                     break
                 _score_into(result, train_x, train_y, valid_x, valid_y)
                 _stop_if_diverged(result.history, epoch, lr)
                 if progress:
-                    epoch_range.set_postfix(train=f"{result.history['train'][-1]:.2f}",
-                                            valid=f"{result.history['valid'][-1]:.2f}")
+                    epoch_range.set_postfix(
+                        train=f"{result.history['train'][-1]:.2f}", valid=f"{result.history['valid'][-1]:.2f}"
+                    )
                 watched = result.history["valid" if has_valid else "train"][-1]
                 if watched < best_loss:
                     best_loss, best_layers, result.best_epoch = watched, result.layers, epoch
@@ -152,8 +172,9 @@ def train(train_x, train_y, valid_x=None, valid_y=None, *, hidden_sizes=(8,), ep
         if progress:
             epoch_range.close()
     if stop.requested:
-        _finish_interrupted(result, train_x, train_y, valid_x, valid_y, update.steps_done,
-                            -(-len(train_x) // batch_size), epochs)
+        _finish_interrupted(
+            result, train_x, train_y, valid_x, valid_y, update.steps_done, -(-len(train_x) // batch_size), epochs
+        )
         watched = result.history["valid" if has_valid else "train"]
         if watched and watched[-1] < best_loss:
             best_loss, best_layers, result.best_epoch = watched[-1], result.layers, len(watched) - 1
@@ -169,7 +190,7 @@ def train_epoch(layers, x, y, batch_size, update, clip_norm, activation="tanh", 
     clipping by the global norm, the update. ``stop.requested`` ends the pass early.
     """
     for start in range(0, len(x), batch_size):
-        batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]
+        batch_x, batch_y = x[start : start + batch_size], y[start : start + batch_size]
         outputs, cache = stack_forward(batch_x, layers, activation)
         grads = stack_backward(cache, (outputs - batch_y) / outputs.size, layers, activation)
         layers = update(layers, clip_by_global_norm(grads, clip_norm))
@@ -221,8 +242,11 @@ def _finish_interrupted(result, train_x, train_y, valid_x, valid_y, steps_done, 
         _score_into(result, train_x, train_y, valid_x, valid_y)
     result.interrupted = True
     epoch, batch = divmod(steps_done, steps_per_epoch)
-    where = (f"after epoch {epoch} of {epochs}" if batch == 0 else
-             f"during epoch {epoch + 1} of {epochs}, after batch {batch} of {steps_per_epoch}")
+    where = (
+        f"after epoch {epoch} of {epochs}"
+        if batch == 0
+        else f"during epoch {epoch + 1} of {epochs}, after batch {batch} of {steps_per_epoch}"
+    )
     print(f"train: interrupted {where}; returning the model and history so far.", file=sys.stderr)
 
 
@@ -264,8 +288,6 @@ def _stop_if_diverged(history, epoch, lr):
             f"Training diverged at epoch {epoch}: the training loss is {latest[0]}. Try "
             f"a smaller learning rate than lr={lr} (for example {lr / 10:g}) or set clip_norm."
         )
-
-
 
 
 if __name__ == "__main__":  # python -m rnn_helpers.train: the command line of rnn_helpers.cli

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from . import _validate
+from .data import load_weather, weather_windows
 from .train import train
 
 SCHEDULES = ("linear", "constant")
@@ -22,14 +24,24 @@ OPTIMIZERS = ("adam", "sgd")
 
 @functools.lru_cache(maxsize=1)
 def _bundled_windows():
-    from .data import load_weather, weather_windows
-
     windows, _ = weather_windows(load_weather(verbose=False))
     return windows
 
 
-def training_curves(lr=0.02, batch_size=16, clip=True, schedule="linear", optimizer="adam", *,
-                    epochs=8, every=4, hidden=8, clip_norm=1.0, seed=0, windows=None):
+def training_curves(
+    lr=0.02,
+    batch_size=16,
+    clip=True,
+    schedule="linear",
+    optimizer="adam",
+    *,
+    epochs=8,
+    every=4,
+    hidden=8,
+    clip_norm=1.0,
+    seed=0,
+    windows=None,
+):
     """Train briefly with the given settings and return the loss per epoch.
 
     Parameters
@@ -69,25 +81,45 @@ def training_curves(lr=0.02, batch_size=16, clip=True, schedule="linear", optimi
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"Unknown optimizer {optimizer!r}. Use one of {OPTIMIZERS}.")
     for name, value in (("batch_size", batch_size), ("epochs", epochs), ("every", every)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+        _validate.whole_number(value, name)
     if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}.")
     windows = _bundled_windows() if windows is None else windows
     train_x, train_y = windows["train"]
     valid_x, valid_y = windows["valid"]
-    settings = {"lr": float(lr), "batch_size": int(batch_size), "clip": bool(clip),
-                "schedule": schedule, "optimizer": optimizer, "epochs": int(epochs)}
+    settings = {
+        "lr": float(lr),
+        "batch_size": int(batch_size),
+        "clip": bool(clip),
+        "schedule": schedule,
+        "optimizer": optimizer,
+        "epochs": int(epochs),
+    }
     try:
         # A diverging run is shown, not warned about: silence NumPy's overflow warnings.
         with np.errstate(over="ignore", invalid="ignore"):
-            result = train(train_x[::every], train_y[::every], valid_x, valid_y, hidden_sizes=(hidden,),
-                           epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
-                           schedule=schedule, seed=seed, clip_norm=clip_norm if clip else None)
+            result = train(
+                train_x[::every],
+                train_y[::every],
+                valid_x,
+                valid_y,
+                hidden_sizes=(hidden,),
+                epochs=epochs,
+                batch_size=batch_size,
+                optimizer=optimizer,
+                lr=lr,
+                schedule=schedule,
+                seed=seed,
+                clip_norm=clip_norm if clip else None,
+            )
     except FloatingPointError as error:
         return {"train": [], "valid": [], "diverged": str(error), "settings": settings}
-    return {"train": list(result.history["train"]), "valid": list(result.history["valid"]),
-            "diverged": None, "settings": settings}
+    return {
+        "train": list(result.history["train"]),
+        "valid": list(result.history["valid"]),
+        "diverged": None,
+        "settings": settings,
+    }
 
 
 def describe_settings(settings):
@@ -95,8 +127,10 @@ def describe_settings(settings):
 
     The training explorer of ``06_training_loop``.
     """
-    return (f"{settings['optimizer']}, lr={settings['lr']:g}, batch {settings['batch_size']}, "
-            f"clip {'on' if settings['clip'] else 'off'}, {settings['schedule']}")
+    return (
+        f"{settings['optimizer']}, lr={settings['lr']:g}, batch {settings['batch_size']}, "
+        f"clip {'on' if settings['clip'] else 'off'}, {settings['schedule']}"
+    )
 
 
 def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
@@ -112,8 +146,16 @@ def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.5))
     if curves["diverged"]:
-        ax.text(0.5, 0.5, _wrap(curves["diverged"].split(":")[0], 24), ha="center", va="center",
-                transform=ax.transAxes, color="crimson", fontsize=10)
+        ax.text(
+            0.5,
+            0.5,
+            _wrap(curves["diverged"].split(":")[0], 24),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="crimson",
+            fontsize=10,
+        )
     else:
         epochs = np.arange(1, len(curves["train"]) + 1)
         highest = 0.0
@@ -122,8 +164,16 @@ def plot_training_curves(curves, ax=None, title=None, ylim=(15, 60)):
             highest = max(highest, float(np.nanmax(values)))
             ax.plot(epochs, np.minimum(values, ylim[1]), marker=".", label=name)
         if highest > ylim[1]:
-            ax.text(0.5, 0.93, f"cut at the top: up to {highest:.3g} °F²", ha="center", va="top",
-                    transform=ax.transAxes, color="crimson", fontsize=9)
+            ax.text(
+                0.5,
+                0.93,
+                f"cut at the top: up to {highest:.3g} °F²",
+                ha="center",
+                va="top",
+                transform=ax.transAxes,
+                color="crimson",
+                fontsize=9,
+            )
         ax.legend(loc="best")
     ax.set_ylim(*ylim)
     ax.set_xlabel("epoch")
@@ -155,8 +205,9 @@ def compare_settings(runs, ylim=(15, 60)):
         raise ValueError("runs is empty: pass a list of training_curves(...) results.")
     fig, axes = plt.subplots(1, len(runs), figsize=(3.3 * len(runs), 3.2), sharey=True, squeeze=False)
     for ax, curves in zip(axes[0], runs):
-        plot_training_curves(curves, ax=ax, title=describe_settings(curves["settings"]).replace(", b", "\nb"),
-                             ylim=ylim)
+        plot_training_curves(
+            curves, ax=ax, title=describe_settings(curves["settings"]).replace(", b", "\nb"), ylim=ylim
+        )
         if ax is not axes[0][0]:
             ax.set_ylabel("")
             if ax.get_legend() is not None:

@@ -4,7 +4,8 @@
     uv run python scripts/make_student_copies.py --check   # exit 1 if notebooks/student/ is out of date
 
 In a student copy, each solution cell (tagged ``solution``) becomes an exercise cell:
-tagged ``exercise`` and ``exercise-N`` (N its number, which the checker reports), visible, without stored outputs, holding a stub that raises
+tagged ``exercise`` and ``exercise-N`` (N its number, which the checker reports), visible,
+without stored outputs, holding a stub that raises
 ``NotImplementedError`` naming the exercise (and, for a write-code exercise, the function
 to write and its signature). The check cell after it keeps its code but loses its stored
 output (which would say "correct" before anything is written), so a learner writes the
@@ -32,11 +33,13 @@ STUDENT = NOTEBOOKS / "student"
 
 SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
 WHERE_SOLUTIONS_ARE = re.compile(
-    r"Try each exercise before you open its solution:.*?\(click the three dots to open one\)\.", flags=re.S)
+    r"Try each exercise before you open its solution:.*?\(click the three dots to open one\)\.", flags=re.S
+)
 WHERE_TO_WRITE = (
     "Write your answer in the cell below each exercise, in place of the line that raises "
     "`NotImplementedError`; then run the check cell after it, where there is one: it tells you "
-    "whether your function is right and, if not, what is wrong.")
+    "whether your function is right and, if not, what is wrong."
+)
 
 
 def _is_solution(cell):
@@ -65,19 +68,25 @@ def stub_source(number, solution_source, check_cell=None):
     function = _function_to_write(solution_source, check_cell.source if checks else "")
     name = f"Exercise {number}"
     if function and checks:
-        comment = (f"# {name}: replace these lines with your function\n"
-                   f"#     def {function}:\n"
-                   f"#         ...\n"
-                   f"# then run the check cell below.\n")
+        comment = (
+            f"# {name}: replace these lines with your function\n"
+            f"#     def {function}:\n"
+            f"#         ...\n"
+            f"# then run the check cell below.\n"
+        )
         message = f"{name}: write {function} in this cell, then run the check cell below ({checks[0]})."
     elif checks:
         comment = f"# {name}: replace these lines with your code, then run the check cell below.\n"
         message = f"{name}: write your code in this cell, then run the check cell below ({checks[0]})."
     else:
-        comment = (f"# {name}: replace these lines with your code. There is no self-check for this\n"
-                   f"# exercise: discuss your answer with your instructor or compare with a classmate.\n")
-        message = (f"{name}: write your code in this cell. There is no self-check for this exercise: "
-                   "discuss your answer with your instructor or compare with a classmate.")
+        comment = (
+            f"# {name}: replace these lines with your code. There is no self-check for this\n"
+            f"# exercise: discuss your answer with your instructor or compare with a classmate.\n"
+        )
+        message = (
+            f"{name}: write your code in this cell. There is no self-check for this exercise: "
+            "discuss your answer with your instructor or compare with a classmate."
+        )
     return f"{comment}raise NotImplementedError({message!r})"
 
 
@@ -99,7 +108,8 @@ def student_copy(notebook):
         tags = [tag for tag in cell.metadata.get("tags", []) if tag != SOLUTION_TAG]
         tags = [EXERCISE_TAG, f"{EXERCISE_TAG}-{number}", *tags]  # the number survives the learner's edits
         cell.metadata = nbformat.NotebookNode(
-            {key: value for key, value in cell.metadata.items() if key not in ("jupyter", "tags")})
+            {key: value for key, value in cell.metadata.items() if key not in ("jupyter", "tags")}
+        )
         cell.metadata["tags"] = tags
         cell.outputs = []
         cell.execution_count = None
@@ -128,8 +138,11 @@ def out_of_date(student_dir=STUDENT):
         elif target.read_text(encoding="utf-8") != student_text(path):
             problems.append(f"{target.name}: out of date")
     expected = {path.name for path in sources()}
-    problems += [f"{path.name}: no such notebook in {NOTEBOOKS.name}/ any more"
-                 for path in sorted(student_dir.glob("*.ipynb")) if path.name not in expected]
+    problems += [
+        f"{path.name}: no such notebook in {NOTEBOOKS.name}/ any more"
+        for path in sorted(student_dir.glob("*.ipynb"))
+        if path.name not in expected
+    ]
     return problems
 
 
@@ -154,8 +167,7 @@ def main(argv=None):
         problems = out_of_date()
         for problem in problems:
             print(problem)
-        print("student copies are up to date" if not problems else
-              "run: uv run python scripts/make_student_copies.py")
+        print("student copies are up to date" if not problems else "run: uv run python scripts/make_student_copies.py")
         return 1 if problems else 0
     names = write_copies()
     print(f"wrote {len(names)} student copies to {STUDENT.relative_to(ROOT)}/")

@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from rnn_helpers.mistakes import MISTAKES, apply_edits  # noqa: E402  (the one catalogue of known mistakes)
 
-UNIT_TESTS = ["tests/test_rnn.py", "tests/test_stack_and_training.py", "tests/test_data.py",
-              "tests/test_bad_input.py"]
+UNIT_TESTS = ["tests/test_rnn.py", "tests/test_stack_and_training.py", "tests/test_data.py", "tests/test_bad_input.py"]
 
 # Every catalogued mistake that can be put into the helpers' source. The self-checks name
 # the same mistakes (tests/test_checks.py runs each edited helper through its self-check).
@@ -60,8 +59,13 @@ def run_tests(package_copy, paths):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package_copy), os.environ.get("PYTHONPATH", "")]))
     # -P: do not put the working directory (with the real rnn_helpers) first on sys.path; and
     # import the copy before pytest puts the root (its conftest.py's folder) first on sys.path.
-    done = subprocess.run([sys.executable, "-P", "-c", PYTEST_WITH_THE_COPY, str(package_copy), "-x", "-q", *paths],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", PYTEST_WITH_THE_COPY, str(package_copy), "-x", "-q", *paths],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode == 3:
         raise SystemExit(f"the tests did not import the copy of rnn_helpers: {done.stderr.strip()[-300:]}")
     failures = re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, flags=re.M)
@@ -87,8 +91,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         check = subprocess.run(
-            [sys.executable, "-P", "-c", "import rnn_helpers; print(rnn_helpers.__file__)"], capture_output=True,
-            text=True, env=dict(os.environ, PYTHONPATH=str(mutated_copy(workdir, []))), cwd=ROOT)
+            [sys.executable, "-P", "-c", "import rnn_helpers; print(rnn_helpers.__file__)"],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(mutated_copy(workdir, []))),
+            cwd=ROOT,
+        )
         if not check.stdout.startswith(workdir):
             raise SystemExit(f"the copy of rnn_helpers is not the one imported ({check.stdout.strip()})")
         passed, failure = run_tests(mutated_copy(workdir, []), UNIT_TESTS)
@@ -101,8 +109,9 @@ def main(argv=None):
             notebooks = [f"notebooks/{name}.ipynb" for name in mistake.notebooks]
             package_copy = mutated_copy(workdir, mistake.edits)
             unit_passed, unit_failure = run_tests(package_copy, UNIT_TESTS)
-            notebooks_passed, notebook_failure = (True, "-") if args.unit_only else \
-                run_tests(package_copy, existing(notebooks))
+            notebooks_passed, notebook_failure = (
+                (True, "-") if args.unit_only else run_tests(package_copy, existing(notebooks))
+            )
             notebook_column = "(not run)" if args.unit_only else "-" if notebooks_passed else notebook_failure
             print(f"{description:55s} {'-' if unit_passed else unit_failure:85s} {notebook_column}", flush=True)
             if unit_passed and notebooks_passed:

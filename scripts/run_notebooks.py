@@ -39,8 +39,12 @@ def merge_streams(outputs):
     merged = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if (output.get("output_type") == "stream" and previous is not None
-                and previous.get("output_type") == "stream" and previous.name == output.name):
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.name == output.name
+        ):
             previous.text += output.text
         else:
             merged.append(output)
@@ -55,13 +59,15 @@ def execute(path, timeout=600):
     for index, cell in enumerate(notebook.cells):
         cell.metadata.pop("execution", None)
         if "outputs" in cell:
-            cell.outputs = [output for output in merge_streams(cell.outputs)
-                            if WIDGET_VIEW not in output.get("data", {})]
+            cell.outputs = [
+                output for output in merge_streams(cell.outputs) if WIDGET_VIEW not in output.get("data", {})
+            ]
         for output in cell.get("outputs", []):
             if output.get("name") == "stderr":
                 raise UnstableOutputError(
                     f"{path}: cell {index} wrote to stderr ({output['text'][:200]!r}); fix the "
-                    "cause (for example a warning) so the stored output is stable.")
+                    "cause (for example a warning) so the stored output is stable."
+                )
     notebook.metadata = nbformat.NotebookNode(KERNEL_METADATA)
     return notebook
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
 
+from conftest import random_problem
 from rnn_helpers import init_params, load_weather, make_windows, mse, rnn_backward, rnn_forward, weather_windows
 
 
@@ -109,8 +109,11 @@ def days(*dates, tmax=50):
 
 def test_a_missing_day_is_refused_naming_the_gap(tmp_path):
     path = write(tmp_path, HEADER + days("2020-01-01", "2020-01-02", "2020-03-01", "2020-03-02"))
-    with pytest.raises(ValueError, match=r"no row for the 58 day\(s\) between 2020-01-02 \(line 3\) and "
-                                         r"2020-03-01 \(line 4\).*add the missing days"):
+    with pytest.raises(
+        ValueError,
+        match=r"no row for the 58 day\(s\) between 2020-01-02 \(line 3\) and "
+        r"2020-03-01 \(line 4\).*add the missing days",
+    ):
         load_weather(path)
 
 
@@ -126,8 +129,16 @@ def test_a_blank_date_is_refused(tmp_path):
         load_weather(path)
 
 
-@pytest.mark.parametrize("first, bad", [("1", "'1'"), ("03/01/2020", "'03/01/2020'"), ("01.03.2020", "'01.03.2020'"),
-                                        ("2020-02-30", "'2020-02-30'"), ("March 1", "'March 1'")])
+@pytest.mark.parametrize(
+    "first, bad",
+    [
+        ("1", "'1'"),
+        ("03/01/2020", "'03/01/2020'"),
+        ("01.03.2020", "'01.03.2020'"),
+        ("2020-02-30", "'2020-02-30'"),
+        ("March 1", "'March 1'"),
+    ],
+)
 def test_dates_that_are_not_year_month_day_are_refused(tmp_path, first, bad):
     path = write(tmp_path, HEADER + f"{first},50,40,0\n2020-03-02,51,41,0\n")
     with pytest.raises(ValueError, match=rf"Line 2 of .* has the date {bad}, which is not a year-month-day date"):
@@ -154,15 +165,20 @@ def test_rows_in_any_order_are_sorted_and_tomorrow_is_the_next_day(tmp_path):
     assert [str(day.date()) for day in frame.index] == ["2020-01-01", "2020-01-02"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("date,tmax,tmin,rain\n2020-01-01,50,40,0\n2020-01-02,51,41,0\n".encode("utf-16"), "UTF-16"),
-    ("date,tmax,tmin,rain,station\n2020-01-01,50,40,0,Montréal\n".encode("latin-1"),
-     r"not UTF-8 text: line 2 .*b'\\xe9'.*iconv"),
-    (b"PK\x03\x04" + bytes(60), r"zipped spreadsheet \(.xlsx or .ods\), not CSV text.*CSV UTF-8"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(60), r"Excel .xls workbook"),
-    (b"date;tmax;tmin;rain\n2020-01-01;50;40;0,1\n", r"separates its fields with semicolons.*commas"),
-    (b"date\ttmax\ttmin\train\n2020-01-01\t50\t40\t0\n", r"separates its fields with tabs"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("date,tmax,tmin,rain\n2020-01-01,50,40,0\n2020-01-02,51,41,0\n".encode("utf-16"), "UTF-16"),
+        (
+            "date,tmax,tmin,rain,station\n2020-01-01,50,40,0,Montréal\n".encode("latin-1"),
+            r"not UTF-8 text: line 2 .*b'\\xe9'.*iconv",
+        ),
+        (b"PK\x03\x04" + bytes(60), r"zipped spreadsheet \(.xlsx or .ods\), not CSV text.*CSV UTF-8"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(60), r"Excel .xls workbook"),
+        (b"date;tmax;tmin;rain\n2020-01-01;50;40;0,1\n", r"separates its fields with semicolons.*commas"),
+        (b"date\ttmax\ttmin\train\n2020-01-01\t50\t40\t0\n", r"separates its fields with tabs"),
+    ],
+)
 def test_files_that_are_not_utf8_comma_separated_text(tmp_path, content, message):
     path = tmp_path / "weather.csv"
     path.write_bytes(content)
@@ -185,7 +201,9 @@ def test_a_column_blank_on_every_row_is_named(tmp_path):
 @pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "Infinity"])
 def test_infinite_values_are_refused(tmp_path, value):
     path = write(tmp_path, HEADER + f"2020-01-01,50,40,0\n2020-01-02,{value},41,0\n")
-    with pytest.raises(ValueError, match=rf"'tmax' .* 1 infinite value\(s\), the first '{value}' on 2020-01-02 \(line 3\)"):
+    with pytest.raises(
+        ValueError, match=rf"'tmax' .* 1 infinite value\(s\), the first '{value}' on 2020-01-02 \(line 3\)"
+    ):
         load_weather(path)
 
 
@@ -197,9 +215,12 @@ def test_a_single_day_has_no_tomorrow(tmp_path):
 def test_too_few_days_for_the_windows_says_how_many_are_needed(tmp_path):
     dates = [f"2020-01-{day:02d}" for day in range(1, 32)]
     frame = load_weather(write(tmp_path, HEADER + days(*dates)))
-    with pytest.raises(ValueError, match=r"The test part has 4 days, fewer than the window length 7: 7-day "
-                                         r"windows need at least 45 days of data, and there are 30. Use a window "
-                                         r"of at most 4 days"):
+    with pytest.raises(
+        ValueError,
+        match=r"The test part has 4 days, fewer than the window length 7: 7-day "
+        r"windows need at least 45 days of data, and there are 30. Use a window "
+        r"of at most 4 days",
+    ):
         weather_windows(frame, length=7)
     windows, _ = weather_windows(frame, length=4)  # the advice works
     assert len(windows["test"][0]) == 1

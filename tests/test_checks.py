@@ -21,6 +21,7 @@ CHECK_NAMES = [name for name in checks.NOTEBOOK_OF_CHECK]
 
 # ------------------------------------------------------------- learner-style functions
 
+
 def learner_forward(x, params, activation="tanh", mistake=None):
     x = np.asarray(x)
     sequences = x if x.ndim == 3 else x[np.newaxis]
@@ -51,8 +52,13 @@ def learner_forward(x, params, activation="tanh", mistake=None):
 
 
 def learner_relu_forward(x, i_weight, h_weight, o_weight, mistake=None):
-    params = {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, h_weight.shape[0])),
-              "o_weight": o_weight, "o_bias": np.zeros((1, o_weight.shape[1]))}
+    params = {
+        "i_weight": i_weight,
+        "h_weight": h_weight,
+        "h_bias": np.zeros((1, h_weight.shape[0])),
+        "o_weight": o_weight,
+        "o_bias": np.zeros((1, o_weight.shape[1])),
+    }
     outputs, hiddens = learner_forward(x, params, "relu", mistake)
     return hiddens if mistake == "returned_hiddens" else outputs
 
@@ -90,8 +96,10 @@ def learner_numerical_gradient(loss_fn, params, epsilon=1e-6, mistake=None):
 
 def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float):
     single = np.ndim(x) == 2
-    x, hiddens, output_grad = (np.asarray(a, dtype=dtype)[np.newaxis] if single else np.asarray(a, dtype=dtype)
-                               for a in (x, hiddens, output_grad))
+    x, hiddens, output_grad = (
+        np.asarray(a, dtype=dtype)[np.newaxis] if single else np.asarray(a, dtype=dtype)
+        for a in (x, hiddens, output_grad)
+    )
     params = {name: value.astype(dtype) for name, value in params.items()}
     grads = {name: np.zeros_like(value) for name, value in params.items()}
     n_sequences, n_steps, n_hidden = hiddens.shape
@@ -107,7 +115,7 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
             if mistake != "next_step_grad_not_carried":
                 dh = dh + next_grad
             h_t = np.tanh(hiddens[n, t]) if mistake == "tanh_applied_again" else hiddens[n, t]
-            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - h_t ** 2)
+            dz = dh if mistake == "tanh_derivative_dropped" else dh * (1 - h_t**2)
             previous = hiddens[n, t - 1] if t > 0 else np.zeros(n_hidden, dtype=dtype)
             if mistake == "h_weight_grad_uses_current_hidden":
                 previous = hiddens[n, t]
@@ -144,9 +152,13 @@ def einsum_backward(x, hiddens, output_grad, params):
         dzs[:, step] = (dys[:, step] @ params["o_weight"].T + carry) * (1 - hs[:, step] ** 2)
         carry = dzs[:, step] @ params["h_weight"].T
     h_prev = np.concatenate([np.zeros_like(hs[:, :1]), hs[:, :-1]], axis=1)
-    return {"o_bias": dys.sum((0, 1))[None], "o_weight": np.einsum("nth,nto->ho", hs, dys),
-            "h_bias": dzs.sum((0, 1))[None], "h_weight": np.einsum("nth,ntk->hk", h_prev, dzs),
-            "i_weight": np.einsum("ntf,nth->fh", xs, dzs)}
+    return {
+        "o_bias": dys.sum((0, 1))[None],
+        "o_weight": np.einsum("nth,nto->ho", hs, dys),
+        "h_bias": dzs.sum((0, 1))[None],
+        "h_weight": np.einsum("nth,ntk->hk", h_prev, dzs),
+        "i_weight": np.einsum("ntf,nth->fh", xs, dzs),
+    }
 
 
 def einsum_forward(x, params):
@@ -154,16 +166,20 @@ def einsum_forward(x, params):
     states = np.zeros(xs.shape[:2] + params["h_weight"].shape[:1])
     state = np.zeros((xs.shape[0], params["h_weight"].shape[0]))
     for step in range(xs.shape[1]):
-        state = np.tanh(np.einsum("nf,fh->nh", xs[:, step], params["i_weight"])
-                        + np.einsum("nk,kh->nh", state, params["h_weight"]) + params["h_bias"])
+        state = np.tanh(
+            np.einsum("nf,fh->nh", xs[:, step], params["i_weight"])
+            + np.einsum("nk,kh->nh", state, params["h_weight"])
+            + params["h_bias"]
+        )
         states[:, step] = state
     ys = np.einsum("nth,ho->nto", states, params["o_weight"]) + params["o_bias"]
     return (ys[0], states[0]) if np.ndim(x) == 2 else (ys, states)
 
 
 def float32_forward(x, params):
-    return learner_forward(np.asarray(x, dtype=np.float32),
-                           {name: value.astype(np.float32) for name, value in params.items()})
+    return learner_forward(
+        np.asarray(x, dtype=np.float32), {name: value.astype(np.float32) for name, value in params.items()}
+    )
 
 
 def learner_clip(grads, max_norm, mistake=None):
@@ -193,9 +209,9 @@ def learner_split(frame, train_fraction=0.7, valid_fraction=0.15, mistake=None):
     if mistake == "split_not_chronological":
         frame = frame.sample(frac=1.0, random_state=0)
     if mistake == "split_overlap":
-        return frame[:train_end + 1], frame[train_end:valid_end], frame[valid_end:]
+        return frame[: train_end + 1], frame[train_end:valid_end], frame[valid_end:]
     if mistake == "split_drops_rows":
-        return frame[:train_end], frame[train_end + 1:valid_end], frame[valid_end:]
+        return frame[:train_end], frame[train_end + 1 : valid_end], frame[valid_end:]
     return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
 
 
@@ -232,7 +248,8 @@ def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
     outputs, hiddens = rnn_forward(x, params)
     error = outputs - y
     loss = (np.sum if mistake == "step_loss_summed" else np.mean)(error**2) * (
-        1.0 if mistake == "step_loss_without_half" else 0.5)
+        1.0 if mistake == "step_loss_without_half" else 0.5
+    )
     grads = rnn_backward(x, hiddens, error if mistake == "step_grad_not_divided" else error / error.size, params)
     norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
     if mistake != "step_no_clipping" and norm > clip_norm:
@@ -262,15 +279,29 @@ def learner_stack_backward(cache, output_grad, layers, mistake=None):
 
 
 LEARNERS = {
-    "check_relu_forward": learner_relu_forward, "check_forward": learner_forward,
-    "check_numerical_gradient": learner_numerical_gradient, "check_backward": learner_backward,
-    "check_clip": learner_clip, "check_split": learner_split, "check_scaling": learner_scale_parts,
-    "check_schedule": learner_schedule, "check_training_step": learner_training_step,
+    "check_relu_forward": learner_relu_forward,
+    "check_forward": learner_forward,
+    "check_numerical_gradient": learner_numerical_gradient,
+    "check_backward": learner_backward,
+    "check_clip": learner_clip,
+    "check_split": learner_split,
+    "check_scaling": learner_scale_parts,
+    "check_schedule": learner_schedule,
+    "check_training_step": learner_training_step,
     "check_stack_backward": learner_stack_backward,
 }
-ARITY = {"check_relu_forward": 4, "check_forward": 2, "check_numerical_gradient": None, "check_backward": 4,
-         "check_clip": 2, "check_split": None, "check_scaling": 3, "check_schedule": 3,
-         "check_training_step": 5, "check_stack_backward": 3}
+ARITY = {
+    "check_relu_forward": 4,
+    "check_forward": 2,
+    "check_numerical_gradient": None,
+    "check_backward": 4,
+    "check_clip": 2,
+    "check_split": None,
+    "check_scaling": 3,
+    "check_schedule": 3,
+    "check_training_step": 5,
+    "check_stack_backward": 3,
+}
 
 
 def with_mistake(check, mistake_id):
@@ -279,7 +310,8 @@ def with_mistake(check, mistake_id):
     if ARITY[check] is None:  # functions with defaults: keep them
         if check == "check_split":
             return lambda frame, train_fraction=0.7, valid_fraction=0.15: learner(
-                frame, train_fraction, valid_fraction, mistake=mistake_id)
+                frame, train_fraction, valid_fraction, mistake=mistake_id
+            )
         return lambda loss_fn, params, epsilon=1e-6: learner(loss_fn, params, epsilon, mistake=mistake_id)
     return lambda *args: learner(*args, mistake=mistake_id)
 
@@ -292,6 +324,7 @@ PAIRS = [(mistake.id, check) for mistake in MISTAKES for check in mistake.checks
 
 
 # ------------------------------------------------------------------------- the catalogue
+
 
 def test_the_catalogue_covers_every_check_and_the_ten_helper_mutations():
     assert set(CHECK_NAMES) == {check for mistake in MISTAKES for check in mistake.checks}
@@ -318,12 +351,18 @@ def edited_helper_as_learner(mistake):
     helpers = helpers_with(mistake.edits)
     check = mistake.checks[0]
     if check == "check_scaling":  # the edit sits in weather_windows: scale through it, one-day windows
+
         def scale_parts(train, valid, test):
             windows, _ = helpers.weather_windows(pd.concat([train, valid, test]), length=1)
             return tuple(windows[name][0][:, 0] for name in ("train", "valid", "test"))
+
         return scale_parts
-    return {"check_forward": helpers.rnn_forward, "check_backward": helpers.rnn_backward,
-            "check_split": helpers.chronological_split, "check_stack_backward": helpers.stack_backward}[check]
+    return {
+        "check_forward": helpers.rnn_forward,
+        "check_backward": helpers.rnn_backward,
+        "check_split": helpers.chronological_split,
+        "check_stack_backward": helpers.stack_backward,
+    }[check]
 
 
 @pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.edits], ids=lambda m: m.id)
@@ -335,6 +374,7 @@ def test_each_helper_mutation_is_named_by_its_self_check(mistake):
 
 
 # ------------------------------------------------------------ one test per known mistake
+
 
 def test_every_mistake_has_an_injection_test():
     assert {check for _, check in PAIRS} <= set(LEARNERS)
@@ -372,8 +412,12 @@ def test_a_transposed_gradient_of_another_shape_is_named():
     def transposed_i_weight(x, hiddens, output_grad, params):
         grads = learner_backward(x, hiddens, output_grad, params)
         return dict(grads, i_weight=grads["i_weight"].T)
-    with pytest.raises(AssertionError, match=r"(?s)has shape \(4, 3\), expected \(3, 4\)\. It looks transposed\..*"
-                                             r"your i_weight gradient is transposed"):
+
+    with pytest.raises(
+        AssertionError,
+        match=r"(?s)has shape \(4, 3\), expected \(3, 4\)\. It looks transposed\..*"
+        r"your i_weight gradient is transposed",
+    ):
         checks.check_backward(transposed_i_weight)
 
 
@@ -383,12 +427,16 @@ def test_an_h_weight_gradient_kept_from_the_last_step_only_is_named():
         hs = np.asarray(hiddens)[None] if np.ndim(x) == 2 else np.asarray(hiddens)
         dz = einsum_dz(x, hiddens, output_grad, params)
         return dict(grads, h_weight=hs[:, -2].T @ dz[:, -1])
+
     with pytest.raises(AssertionError, match="keeps only one step"):
         checks.check_backward(last_step_only)
 
 
-@pytest.mark.parametrize(("batch_only", "per_sequence"), [(False, False), (True, False), (True, True)],
-                         ids=["one-sequence", "steps-of-the-batch", "loop-over-sequences"])
+@pytest.mark.parametrize(
+    ("batch_only", "per_sequence"),
+    [(False, False), (True, False), (True, True)],
+    ids=["one-sequence", "steps-of-the-batch", "loop-over-sequences"],
+)
 def test_a_sum_over_steps_of_the_mean_bias_gradient_is_named(batch_only, per_sequence):
     # 04_bptt_loop's slip: add np.mean(pre_grad) into the h_bias gradient at every step.
     # With a batch, np.mean over a step's (N, H) gradients divides by N too; a loop over
@@ -403,10 +451,13 @@ def test_a_sum_over_steps_of_the_mean_bias_gradient_is_named(batch_only, per_seq
         else:
             total = sum(np.mean(dz[:, t]) for t in range(dz.shape[1]))
         return dict(grads, h_bias=np.full_like(grads["h_bias"], total))
+
     message = run_check("check_backward", my_backward)
     assert f"wrong h_bias gradient for {'a batch' if batch_only else 'one sequence'} x" in message
-    assert ("Likely mistake: your h_bias gradient is one number for all units (a mean over the units of"
-            " dL/dz_t); it needs one value per unit: the sum over steps (and sequences) of dL/dz_t.") in message
+    assert (
+        "Likely mistake: your h_bias gradient is one number for all units (a mean over the units of"
+        " dL/dz_t); it needs one value per unit: the sum over steps (and sequences) of dL/dz_t."
+    ) in message
 
 
 def test_clipping_the_given_grads_in_place_is_named():
@@ -415,10 +466,12 @@ def test_clipping_the_given_grads_in_place_is_named():
         for name in grads:
             grads[name] *= min(1.0, max_norm / norm)
         return dict(grads)
+
     message = run_check("check_clip", my_clip)
     assert "after my_clip(grads, 0.5), the grads passed in (grads['i_weight']) have changed." in message
-    assert "Likely mistake: your function changed the grads it was given (grads['i_weight']); build a new dict" \
-        in message
+    assert (
+        "Likely mistake: your function changed the grads it was given (grads['i_weight']); build a new dict" in message
+    )
 
 
 def test_a_split_cut_with_int_is_named():
@@ -426,6 +479,7 @@ def test_a_split_cut_with_int_is_named():
         train_end = int(train_fraction * len(frame))  # 1021.9999999999999 -> 1021
         valid_end = train_end + int(valid_fraction * len(frame))
         return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
+
     message = run_check("check_split", my_split)
     assert "the train part has 1021 days (fractions (0.7, 0.15), 1460 days), expected 1022" in message
     assert "Likely mistake: you cut with int(), which rounds 1021.9999... down; use round()" in message
@@ -436,6 +490,7 @@ def test_a_split_off_by_one_otherwise_names_no_mistake():
         train_end = round(train_fraction * len(frame)) + 1
         valid_end = round((train_fraction + valid_fraction) * len(frame))
         return frame[:train_end], frame[train_end:valid_end], frame[valid_end:]
+
     message = run_check("check_split", my_split)
     assert "the train part has 29 days" in message and "Likely mistake" not in message
 
@@ -443,9 +498,11 @@ def test_a_split_off_by_one_otherwise_names_no_mistake():
 def test_stack_gradients_in_reverse_order_are_named_first_without_a_transpose_hint():
     message = run_check("check_stack_backward", with_mistake("check_stack_backward", "stack_grads_reversed"))
     first_line, diagnosis = message.splitlines()[:2]
-    assert first_line == ("check_stack_backward: your gradients for a batch x of shape (2, 5, 3) are in reverse"
-                          " order: the first dict holds the gradients of layer 1 (the top layer), expected those"
-                          " of layer 0.")
+    assert first_line == (
+        "check_stack_backward: your gradients for a batch x of shape (2, 5, 3) are in reverse"
+        " order: the first dict holds the gradients of layer 1 (the top layer), expected those"
+        " of layer 0."
+    )
     assert diagnosis.startswith("Likely mistake: your list of gradients runs from the top layer down")
     assert "transposed" not in message
 
@@ -461,11 +518,13 @@ def einsum_dz(x, hiddens, output_grad, params):
 
 # ------------------------------------------------ slips a first-time learner reported
 
+
 def test_right_values_with_a_batch_axis_on_one_sequence_are_told_to_drop_it():
     # The "not reset" mistake gives the right result on one sequence: it must not be named.
     def my_forward(x, params):
         outputs, hiddens = rnn_forward(np.asarray(x).reshape((-1,) + np.shape(x)[-2:]), params)
         return outputs, hiddens
+
     message = run_check("check_forward", my_forward)
     assert "your `hiddens` array for one sequence x of shape (5, 3) has shape (1, 5, 4), expected (5, 4)" in message
     assert "for a (T, F) input return (T, O) and (T, H): drop the batch axis (e.g. with `[0]`)" in message
@@ -475,29 +534,66 @@ def test_right_values_with_a_batch_axis_on_one_sequence_are_told_to_drop_it():
 def test_a_mistake_that_is_right_on_this_case_is_never_named():
     # Expected ones; the learner's has an extra axis and other values. "Not reset" gives the
     # expected values (it is right here), so only "no activation", which gives the learner's, is named.
-    candidates = lambda: iter([(BY_ID["hidden_not_reset"], {"outputs": np.ones((2, 2))}),  # noqa: E731
-                               (BY_ID["no_activation"], {"outputs": np.full((2, 2), 2.0)})])
+    def candidates():
+        return iter(
+            [
+                (BY_ID["hidden_not_reset"], {"outputs": np.ones((2, 2))}),
+                (BY_ID["no_activation"], {"outputs": np.full((2, 2), 2.0)}),
+            ]
+        )
+
     with pytest.raises(AssertionError) as raised:
-        checks._verify("check_forward", "", {"outputs": np.ones((2, 2))}, {"outputs": np.ones((1, 2, 2)) * 2},
-                       candidates)
+        checks._verify(
+            "check_forward", "", {"outputs": np.ones((2, 2))}, {"outputs": np.ones((1, 2, 2)) * 2}, candidates
+        )
     assert "not reset" not in str(raised.value) and "skips the activation" in str(raised.value)
 
 
-@pytest.mark.parametrize(("check", "function", "expected"), [
-    ("check_forward", lambda x, params: rnn_forward(x, params)[::-1],
-     "did you swap outputs and hiddens? Return (outputs, hiddens)"),
-    ("check_forward", lambda x, params: rnn_forward(x, params, activation="relu"),
-     "you used ReLU; this forward pass uses tanh"),
-    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
-        x, i_weight, h_weight, o_weight, mistake="tanh_instead_of_relu"), "you used tanh; this toy uses ReLU"),
-    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_forward(
-        x, {"i_weight": i_weight, "h_weight": h_weight, "h_bias": np.zeros((1, 4)), "o_weight": o_weight,
-            "o_bias": np.zeros((1, 2))}, "relu"), "return only `outputs`, not a tuple"),
-    ("check_relu_forward", lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
-        x, i_weight, h_weight, o_weight, mistake="returned_hiddens"),
-     "your `outputs` array for one sequence x of shape (5, 3) has shape (5, 4), expected (5, 2).\n"
-     "Likely mistake: did you return the hidden states instead of the outputs h_t @ o_weight?"),
-])
+@pytest.mark.parametrize(
+    ("check", "function", "expected"),
+    [
+        (
+            "check_forward",
+            lambda x, params: rnn_forward(x, params)[::-1],
+            "did you swap outputs and hiddens? Return (outputs, hiddens)",
+        ),
+        (
+            "check_forward",
+            lambda x, params: rnn_forward(x, params, activation="relu"),
+            "you used ReLU; this forward pass uses tanh",
+        ),
+        (
+            "check_relu_forward",
+            lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
+                x, i_weight, h_weight, o_weight, mistake="tanh_instead_of_relu"
+            ),
+            "you used tanh; this toy uses ReLU",
+        ),
+        (
+            "check_relu_forward",
+            lambda x, i_weight, h_weight, o_weight: learner_forward(
+                x,
+                {
+                    "i_weight": i_weight,
+                    "h_weight": h_weight,
+                    "h_bias": np.zeros((1, 4)),
+                    "o_weight": o_weight,
+                    "o_bias": np.zeros((1, 2)),
+                },
+                "relu",
+            ),
+            "return only `outputs`, not a tuple",
+        ),
+        (
+            "check_relu_forward",
+            lambda x, i_weight, h_weight, o_weight: learner_relu_forward(
+                x, i_weight, h_weight, o_weight, mistake="returned_hiddens"
+            ),
+            "your `outputs` array for one sequence x of shape (5, 3) has shape (5, 4), expected (5, 2).\n"
+            "Likely mistake: did you return the hidden states instead of the outputs h_t @ o_weight?",
+        ),
+    ],
+)
 def test_reported_forward_slips_are_named(check, function, expected):
     message = run_check(check, function)
     assert expected in message, message
@@ -506,10 +602,13 @@ def test_reported_forward_slips_are_named(check, function, expected):
 def test_outputs_differ_at_an_output_and_hiddens_at_a_hidden_unit():
     def off_output(x, i_weight, h_weight, o_weight):
         return learner_relu_forward(x, i_weight, h_weight, o_weight) + 0.5
+
     assert "step t=0, output 0:" in run_check("check_relu_forward", off_output)
+
     def off_hidden(x, params):
         outputs, hiddens = rnn_forward(x, params)
         return outputs, hiddens + 0.5
+
     assert "step t=0, hidden unit 0:" in run_check("check_forward", off_hidden)
 
 
@@ -525,6 +624,7 @@ def test_a_shallow_copy_of_params_is_explained():
                 minus[name][index] -= 2 * epsilon
                 grads[name][index] = (loss_plus - loss_fn(minus)) / (2 * epsilon)
         return grads
+
     message = run_check("check_numerical_gradient", my_numerical_gradient)
     assert "`dict(params)` copies the dict but not its arrays" in message and "value.copy()" in message
 
@@ -541,6 +641,7 @@ def test_nudging_a_whole_array_at_once_is_named(as_number):
             slope = (loss_fn(plus) - loss_fn(minus)) / (2 * epsilon)
             grads[name] = slope if as_number else np.full(params[name].shape, slope)
         return grads
+
     message = run_check("check_numerical_gradient", my_numerical_gradient)
     assert "Likely mistake: you nudge a whole array at once" in message, message
 
@@ -549,6 +650,7 @@ def test_an_unknown_mistake_points_back_to_the_notebook():
     def off_by_a_little(x, params):
         outputs, hiddens = rnn_forward(x, params)
         return outputs + 0.01, hiddens
+
     with pytest.raises(AssertionError, match="(?s)wrong outputs.*No known mistake gives this result.*02_tanh_forward"):
         checks.check_forward(off_by_a_little)
 
@@ -563,13 +665,20 @@ CORRECT_VARIANTS = [
     ("check_numerical_gradient", learner_numerical_gradient),
     ("check_backward", learner_backward),
     ("check_backward", einsum_backward),
-    ("check_backward", lambda x, hiddens, output_grad, params:
-        learner_backward(x, hiddens, output_grad, params, dtype=np.float32)),
+    (
+        "check_backward",
+        lambda x, hiddens, output_grad, params: learner_backward(x, hiddens, output_grad, params, dtype=np.float32),
+    ),
     ("check_clip", learner_clip),
     ("check_split", learner_split),
-    ("check_split", lambda frame, a=0.7, b=0.15: (frame.iloc[:round(len(frame) * a)],
-                                                  frame.iloc[round(len(frame) * a):round(len(frame) * (a + b))],
-                                                  frame.iloc[round(len(frame) * (a + b)):])),
+    (
+        "check_split",
+        lambda frame, a=0.7, b=0.15: (
+            frame.iloc[: round(len(frame) * a)],
+            frame.iloc[round(len(frame) * a) : round(len(frame) * (a + b))],
+            frame.iloc[round(len(frame) * (a + b)) :],
+        ),
+    ),
     ("check_scaling", learner_scale_parts),
     ("check_schedule", learner_schedule),
     ("check_schedule", lambda lr, step, total_steps: np.float32(lr * (total_steps - step) / total_steps)),
@@ -578,8 +687,11 @@ CORRECT_VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize(("check", "function"), CORRECT_VARIANTS,
-                         ids=[f"{check}-{index}" for index, (check, _) in enumerate(CORRECT_VARIANTS)])
+@pytest.mark.parametrize(
+    ("check", "function"),
+    CORRECT_VARIANTS,
+    ids=[f"{check}-{index}" for index, (check, _) in enumerate(CORRECT_VARIANTS)],
+)
 def test_a_correct_function_written_differently_passes(check, function, capsys):
     getattr(checks, check)(function)
     printed = capsys.readouterr().out
@@ -587,6 +699,7 @@ def test_a_correct_function_written_differently_passes(check, function, capsys):
 
 
 # ------------------------------------------------------------------- garbage and errors
+
 
 def run_check(check, function):
     with pytest.raises(AssertionError) as raised:
@@ -601,6 +714,7 @@ def test_a_function_that_raises_gets_its_error_and_line():
     def my_forward(x, params):
         hidden = x @ params["h_weight"]  # a shape slip
         return hidden, hidden
+
     message = run_check("check_forward", my_forward)
     assert message.startswith("check_forward: your function raised ValueError")
     assert "when called as my_forward(x, params) with x of shape (5, 3)" in message
@@ -610,30 +724,47 @@ def test_a_function_that_raises_gets_its_error_and_line():
 def test_an_unwritten_stub_says_so():
     def my_backward(x, hiddens, output_grad, params):
         raise NotImplementedError("Exercise 1: write my_backward")
+
     assert "raised NotImplementedError: Exercise 1: write my_backward" in run_check("check_backward", my_backward)
 
 
-@pytest.mark.parametrize(("check", "function", "expected"), [
-    ("check_forward", lambda x, params: None, "returned None when called as my_forward(x, params) with x of "
-                                               "shape (5, 3); it must return (outputs, hiddens)"),
-    ("check_backward", lambda *args: None, "Is the `return` line missing, or does a branch (an `if`) end"),
-    ("check_forward", lambda x, params: rnn_forward(x, params)[0], "expected two values (outputs, hiddens)"),
-    ("check_backward", lambda *args: [1, 2], "expected a dict with the keys"),
-    ("check_backward", lambda *args: {"i_weight": 1}, "has no key 'h_weight'"),
-    ("check_backward", lambda *args: dict(rnn_backward(*args), h_bias="zero"),
-     "the h_bias gradient cannot be read as numbers"),
-    ("check_backward", lambda *args: dict(rnn_backward(*args), h_bias=rnn_backward(*args)["h_bias"][0]),
-     "has shape (4,), expected (1, 4)"),
-    ("check_relu_forward", lambda *args: np.full((5, 2), np.nan), "got nan"),
-    ("check_schedule", lambda lr, step, total_steps: [lr, lr], "has shape (2,), expected ()"),
-    ("check_schedule", lambda lr, step, total_steps: np.array([lr * (1 - step / total_steps)]),
-     "The values are right, only the shape is not: return one number"),
-    ("check_training_step", lambda *args: ({}, 0.0), "has no key 'i_weight'"),
-    ("check_split", lambda frame, *fractions: frame, "expected three DataFrames"),
-    ("check_scaling", lambda *parts: parts[0], "expected three arrays"),
-    ("check_stack_backward", lambda cache, output_grad, layers: {}, "expected a list of 2 gradient dicts"),
-    ("check_clip", 42, "pass your function itself"),
-])
+@pytest.mark.parametrize(
+    ("check", "function", "expected"),
+    [
+        (
+            "check_forward",
+            lambda x, params: None,
+            "returned None when called as my_forward(x, params) with x of "
+            "shape (5, 3); it must return (outputs, hiddens)",
+        ),
+        ("check_backward", lambda *args: None, "Is the `return` line missing, or does a branch (an `if`) end"),
+        ("check_forward", lambda x, params: rnn_forward(x, params)[0], "expected two values (outputs, hiddens)"),
+        ("check_backward", lambda *args: [1, 2], "expected a dict with the keys"),
+        ("check_backward", lambda *args: {"i_weight": 1}, "has no key 'h_weight'"),
+        (
+            "check_backward",
+            lambda *args: dict(rnn_backward(*args), h_bias="zero"),
+            "the h_bias gradient cannot be read as numbers",
+        ),
+        (
+            "check_backward",
+            lambda *args: dict(rnn_backward(*args), h_bias=rnn_backward(*args)["h_bias"][0]),
+            "has shape (4,), expected (1, 4)",
+        ),
+        ("check_relu_forward", lambda *args: np.full((5, 2), np.nan), "got nan"),
+        ("check_schedule", lambda lr, step, total_steps: [lr, lr], "has shape (2,), expected ()"),
+        (
+            "check_schedule",
+            lambda lr, step, total_steps: np.array([lr * (1 - step / total_steps)]),
+            "The values are right, only the shape is not: return one number",
+        ),
+        ("check_training_step", lambda *args: ({}, 0.0), "has no key 'i_weight'"),
+        ("check_split", lambda frame, *fractions: frame, "expected three DataFrames"),
+        ("check_scaling", lambda *parts: parts[0], "expected three arrays"),
+        ("check_stack_backward", lambda cache, output_grad, layers: {}, "expected a list of 2 gradient dicts"),
+        ("check_clip", 42, "pass your function itself"),
+    ],
+)
 def test_garbage_gets_a_clear_message(check, function, expected):
     message = run_check(check, function)
     assert message.startswith(f"{check}: ") and expected in message, message
@@ -644,6 +775,7 @@ def test_a_branch_without_a_return_is_pointed_at_with_the_call_that_hit_it():
         norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
         if norm > max_norm:
             return {name: grad * max_norm / norm for name, grad in grads.items()}
+
     message = run_check("check_clip", my_clip)
     assert "returned None when called as my_clip(grads, 1000000.0)" in message
     assert "does a branch (an `if`) end without one?" in message
@@ -652,6 +784,7 @@ def test_a_branch_without_a_return_is_pointed_at_with_the_call_that_hit_it():
 def test_an_error_inside_a_helper_points_at_the_learners_line():
     def my_forward(x, params):
         return rnn_forward(x.T, params)  # a transposed input, rejected by the helper
+
     message = run_check("check_forward", my_forward)
     assert "raised ValueError: x must have shape (T, F) or (N, T, F)" in message
     assert "(in my_forward, line " in message and "return rnn_forward(x.T, params)" in message

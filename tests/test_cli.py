@@ -18,8 +18,10 @@ from rnn_helpers.cli import build_parser, main
 @pytest.fixture
 def small_csv(tmp_path):
     csv = tmp_path / "weather.csv"
-    csv.write_text("date,tmax,tmin,rain\n" + "".join(
-        f"2020-01-{day:02d},{50 + day % 7},{40 + day % 5},0.{day % 3}\n" for day in range(1, 32)))
+    csv.write_text(
+        "date,tmax,tmin,rain\n"
+        + "".join(f"2020-01-{day:02d},{50 + day % 7},{40 + day % 5},0.{day % 3}\n" for day in range(1, 32))
+    )
     return csv
 
 
@@ -33,7 +35,7 @@ def test_the_defaults_are_train_defaults_and_the_figures_are_computed_independen
         errors = result.predict(x)[:, -1, 0] - y[:, -1, 0]
         assert report["mse"]["rnn"][part] == pytest.approx(np.mean(errors**2), rel=1e-12)
         assert report["rmse"]["rnn"][part] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-12)
-    test_days = load_weather(verbose=False).iloc[-len(windows["test"][0]):]  # last day of each test window
+    test_days = load_weather(verbose=False).iloc[-len(windows["test"][0]) :]  # last day of each test window
     persistence = np.mean((test_days["tmax"] - test_days["tmax_tomorrow"]) ** 2)
     assert report["mse"]["tomorrow = today"]["test"] == pytest.approx(persistence, rel=1e-12)
     assert report["interrupted"] is False and report["epochs_done"] == 20
@@ -46,8 +48,14 @@ def test_help_shows_every_default_once():
     for option in options:
         assert option.count("default") == 1, option
     flat = " ".join(text.split())
-    for expected in ("--lr LR (starting) learning rate (default: 0.02)", "(default: 20)", "(default: 16)",
-                     "(default: the bundled Seattle data)", "(default: linear)", "(default: adam)"):
+    for expected in (
+        "--lr LR (starting) learning rate (default: 0.02)",
+        "(default: 20)",
+        "(default: 16)",
+        "(default: the bundled Seattle data)",
+        "(default: linear)",
+        "(default: adam)",
+    ):
         assert expected in flat
 
 
@@ -55,8 +63,21 @@ def test_log_and_table_describe_the_same_final_model_in_degrees_f(small_csv, cap
     assert main(["--data", str(small_csv), "--window", "3", "--epochs", "13", "--layers", "2"]) == 0
     out = capsys.readouterr().out
     log = [line for line in out.splitlines() if line.startswith("epoch")]
-    assert [line.split()[1] for line in log] == ["1/13", "2/13", "3/13", "4/13", "5/13", "6/13", "7/13", "8/13",
-                                                "9/13", "10/13", "11/13", "12/13", "13/13"]
+    assert [line.split()[1] for line in log] == [
+        "1/13",
+        "2/13",
+        "3/13",
+        "4/13",
+        "5/13",
+        "6/13",
+        "7/13",
+        "8/13",
+        "9/13",
+        "10/13",
+        "11/13",
+        "12/13",
+        "13/13",
+    ]
     rnn = next(line for line in out.splitlines() if line.startswith("rnn "))
     train_mse, valid_mse = (float(value) for value in rnn.split()[1:3])
     assert f"train MSE {train_mse:8.2f} °F²  valid MSE {valid_mse:8.2f} °F²" in log[-1]
@@ -67,8 +88,21 @@ def test_log_and_table_describe_the_same_final_model_in_degrees_f(small_csv, cap
 def test_the_log_always_ends_with_the_last_epoch(small_csv, capsys):
     assert main(["--data", str(small_csv), "--window", "3", "--epochs", "25"]) == 0
     log = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
-    assert log == ["1/25", "3/25", "5/25", "7/25", "9/25", "11/25", "13/25", "15/25", "17/25", "19/25", "21/25",
-                   "23/25", "25/25"]
+    assert log == [
+        "1/25",
+        "3/25",
+        "5/25",
+        "7/25",
+        "9/25",
+        "11/25",
+        "13/25",
+        "15/25",
+        "17/25",
+        "19/25",
+        "21/25",
+        "23/25",
+        "25/25",
+    ]
 
 
 def test_plot_is_saved(small_csv, tmp_path, capsys):
@@ -77,12 +111,15 @@ def test_plot_is_saved(small_csv, tmp_path, capsys):
     assert plot.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("target, message", [
-    ("{tmp}", "is a folder; give a file name such as"),
-    ("{tmp}/no/such/folder/curves.png", "the folder .* does not exist"),
-    ("{tmp}/curves", r"must end in one of .png"),
-    ("{tmp}/curves.xyz", r"must end in one of .png"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("{tmp}", "is a folder; give a file name such as"),
+        ("{tmp}/no/such/folder/curves.png", "the folder .* does not exist"),
+        ("{tmp}/curves", r"must end in one of .png"),
+        ("{tmp}/curves.xyz", r"must end in one of .png"),
+    ],
+)
 def test_a_bad_plot_path_is_refused_before_training(tmp_path, capsys, monkeypatch, target, message):
     monkeypatch.setattr(cli, "train_from_args", lambda *args, **kwargs: pytest.fail("trained despite a bad --plot"))
     with pytest.raises(SystemExit) as exit_info:
@@ -119,16 +156,17 @@ def _can_write(folder):
 
 
 def test_a_plot_that_fails_after_training_keeps_the_printed_table(small_csv, tmp_path, capsys, monkeypatch):
-    import rnn_helpers.plots as plots
-
     def broken(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(plots, "save_training_report", broken)
+    monkeypatch.setattr(cli, "save_training_report", broken)
     assert main(["--data", str(small_csv), "--window", "3", "--epochs", "2", "--plot", str(tmp_path / "a.png")]) == 1
     captured = capsys.readouterr()
     assert "linear regression (window)" in captured.out
-    assert "the figures above are complete, but the plot could not be saved" in captured.err and "disk full" in captured.err
+    assert (
+        "the figures above are complete, but the plot could not be saved" in captured.err
+        and "disk full" in captured.err
+    )
 
 
 def test_a_missing_file_says_to_omit_data(tmp_path, capsys):
@@ -144,7 +182,11 @@ def test_a_file_too_short_for_the_window_is_named(small_csv, capsys):
 
 
 def test_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "rnn_helpers.train", "--epochs", "1", "--json"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rnn_helpers.train", "--epochs", "1", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(done.stdout.splitlines()[-1])["days"] == 1460
     assert done.stderr.startswith("epoch 1/1")  # with --json, the log goes to stderr

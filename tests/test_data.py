@@ -53,7 +53,9 @@ def test_a_csv_without_tmax_tomorrow_gets_it_derived(tmp_path):
 
 
 def test_gaps_are_forward_filled_and_counted(tmp_path, capsys):
-    path = write(tmp_path, "date,tmax,tmin,rain\n2020-01-01,50,40,0\n2020-01-02,,41,\n2020-01-03,49,39,0\n2020-01-04,47,38,0\n")
+    path = write(
+        tmp_path, "date,tmax,tmin,rain\n2020-01-01,50,40,0\n2020-01-02,,41,\n2020-01-03,49,39,0\n2020-01-04,47,38,0\n"
+    )
     frame = load_weather(path)
     assert frame.loc["2020-01-02", "tmax"] == 50.0 and frame.loc["2020-01-02", "rain"] == 0.0
     assert frame.loc["2020-01-01", "tmax_tomorrow"] == 50.0
@@ -98,8 +100,9 @@ def test_weather_windows_scale_inputs_but_not_the_target():
 
 
 def test_the_package_data_is_shipped_in_the_wheel(tmp_path):
-    build = subprocess.run(["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)],
-                           capture_output=True, text=True)
+    build = subprocess.run(
+        ["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)], capture_output=True, text=True
+    )
     if build.returncode != 0:
         pytest.skip(f"uv build unavailable: {build.stderr[-200:]}")
     import zipfile

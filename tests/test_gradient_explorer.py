@@ -37,8 +37,10 @@ def test_the_backward_curve_equals_central_differences():
         for unit in range(8):
             nudge = np.zeros(8)
             nudge[unit] = epsilon
-            numeric[unit] = (last_output_from(hiddens[start] + nudge, start, inputs, params)
-                             - last_output_from(hiddens[start] - nudge, start, inputs, params)) / (2 * epsilon)
+            numeric[unit] = (
+                last_output_from(hiddens[start] + nudge, start, inputs, params)
+                - last_output_from(hiddens[start] - nudge, start, inputs, params)
+            ) / (2 * epsilon)
         np.testing.assert_allclose(flow["hidden_grad_norms"][start], np.linalg.norm(numeric), rtol=1e-6)
     assert 0 < flow["saturation_share"] < 1
     np.testing.assert_allclose(flow["mean_derivative"], np.mean(1 - hiddens**2))
@@ -74,12 +76,15 @@ def test_the_recurrent_weights_have_the_requested_spectral_radius():
     np.testing.assert_allclose(np.linalg.svd(h_weight, compute_uv=False), 1.7)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: gradient_flow(-1.0, 0.5, 10), "spectral_radius must be a positive"),
-    (lambda: gradient_flow(1.0, 0.0, 10), "input_scale must be a positive"),
-    (lambda: gradient_flow(1.0, 0.5, 1), "steps must be a whole number of at least 2"),
-    (lambda: gradient_flow(1.0, 0.5, 10, n_hidden=0), "n_hidden must be a positive"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: gradient_flow(-1.0, 0.5, 10), "spectral_radius must be a positive"),
+        (lambda: gradient_flow(1.0, 0.0, 10), "input_scale must be a positive"),
+        (lambda: gradient_flow(1.0, 0.5, 1), "steps must be a whole number of at least 2"),
+        (lambda: gradient_flow(1.0, 0.5, 10, n_hidden=0), "n_hidden must be a whole number of at least 1"),
+    ],
+)
 def test_bad_settings_get_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()

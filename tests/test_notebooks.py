@@ -24,8 +24,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # not notebooks/studen
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import regenerate  # noqa: E402
 
-SERIES = ["01_relu_toy", "02_tanh_forward", "03_manual_backprop", "04_bptt_loop",
-          "05_weather_data", "06_training_loop"]
+SERIES = ["01_relu_toy", "02_tanh_forward", "03_manual_backprop", "04_bptt_loop", "05_weather_data", "06_training_loop"]
 
 # Figures that may stand in prose without being printed: step sizes and thresholds
 # written in float notation. Everything else belongs in an output, or in $...$ math.
@@ -48,7 +47,8 @@ FORBIDDEN_PHRASES = re.compile(
     r"|\bwalk-?through"
     r"|\bseed['’]s\b"
     r"|\bseed\s+(notebook|course|text)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def read(path):
@@ -78,26 +78,28 @@ def is_solution(cell):
 # with a minus sign (- or −) only matches a negative output.
 
 _MASKS = [
-    re.compile(r"```.*?```|~~~.*?~~~", re.DOTALL),   # fenced code
-    re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL),     # code spans
-    re.compile(r"\$\$.+?\$\$", re.DOTALL),             # display math
-    re.compile(r"\$[^$]+?\$"),                         # inline math
-    re.compile(r"\]\([^)]*\)"),                        # link targets
-    re.compile(r"https?://\S+"),                       # bare links
-    re.compile(r"<[^>\n]+>"),                          # HTML tags
+    re.compile(r"```.*?```|~~~.*?~~~", re.DOTALL),  # fenced code
+    re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL),  # code spans
+    re.compile(r"\$\$.+?\$\$", re.DOTALL),  # display math
+    re.compile(r"\$[^$]+?\$"),  # inline math
+    re.compile(r"\]\([^)]*\)"),  # link targets
+    re.compile(r"https?://\S+"),  # bare links
+    re.compile(r"<[^>\n]+>"),  # HTML tags
 ]
 _SIGN = r"(?P<sign>[-+−]?)"
 _PROSE_NUMBER = re.compile(
     r"(?<![\w.,])" + _SIGN + r"(?P<number>"
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"                    # 61,802 or 1,234.5
-    r"|\d+\.\d+(?:[eE][-+−]?\d+)?"                     # 23.95, 3.2e-9
-    r"|\d+[eE][-+−]?\d+"                               # 1e-7
-    r")(?![\w,]*\d)(?!\.\d)")
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 61,802 or 1,234.5
+    r"|\d+\.\d+(?:[eE][-+−]?\d+)?"  # 23.95, 3.2e-9
+    r"|\d+[eE][-+−]?\d+"  # 1e-7
+    r")(?![\w,]*\d)(?!\.\d)"
+)
 _OUTPUT_NUMBER = re.compile(
     r"(?<![\w.])" + _SIGN + r"(?P<number>"
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
     r"|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
-    r"|\.\d+(?:[eE][-+]?\d+)?)")
+    r"|\.\d+(?:[eE][-+]?\d+)?)"
+)
 
 
 def prose_text(markdown):
@@ -157,23 +159,29 @@ def _matches(figure, printed):
     if printed_value.adjusted() > figure_value.adjusted() + 1:
         return False  # orders of magnitude apart (and too large to quantize to the step)
     step = Decimal(1).scaleb(-digits)
-    return any(printed_value.quantize(step, rounding=rounding) == figure_value
-               for rounding in (ROUND_HALF_UP, ROUND_HALF_EVEN))
+    return any(
+        printed_value.quantize(step, rounding=rounding) == figure_value for rounding in (ROUND_HALF_UP, ROUND_HALF_EVEN)
+    )
 
 
 def printed_numbers(notebook):
     """``[(cell index, number as printed, with its sign)]`` from the stored outputs."""
-    return [(index, match["sign"].replace("−", "-").replace("+", "") + match["number"])
-            for index, text in output_texts(notebook)
-            for match in _OUTPUT_NUMBER.finditer(text)]
+    return [
+        (index, match["sign"].replace("−", "-").replace("+", "") + match["number"])
+        for index, text in output_texts(notebook)
+        for match in _OUTPUT_NUMBER.finditer(text)
+    ]
 
 
 def backing_cells(figure, notebook, numbers=None):
     """Indices of the code cells whose stored output backs ``figure`` (empty: stale)."""
     numbers = printed_numbers(notebook) if numbers is None else numbers
     exact = re.compile(r"(?<![\w.])" + re.escape(figure.lstrip("-")) + r"(?![\w]|\.\d)")
-    cells = {index for index, text in output_texts(notebook) if exact.search(text)
-             and (not figure.startswith("-") or re.search(r"[-−]" + exact.pattern, text))}
+    cells = {
+        index
+        for index, text in output_texts(notebook)
+        if exact.search(text) and (not figure.startswith("-") or re.search(r"[-−]" + exact.pattern, text))
+    }
     cells |= {index for index, printed in numbers if _matches(figure, printed)}
     return sorted(cells)
 
@@ -188,21 +196,26 @@ def unbacked_figures(notebook, name="notebook"):
         for figure in prose_figures(cell.source):
             if not backing_cells(figure, notebook, numbers):
                 target = abs(_decimal(figure))
-                nearest = sorted({printed for _, printed in numbers},
-                                 key=lambda printed: abs(abs(_decimal(printed)) - target))[:3]
+                nearest = sorted(
+                    {printed for _, printed in numbers}, key=lambda printed: abs(abs(_decimal(printed)) - target)
+                )[:3]
                 problems.append(
                     f"{name}, markdown cell {index}: the figure {figure} is printed by no output "
                     f"(nearest printed: {', '.join(nearest) or 'nothing'}); print it with at least "
-                    "as many decimals, update the prose, or put a fixed constant in $...$ math")
+                    "as many decimals, update the prose, or put a fixed constant in $...$ math"
+                )
     return problems
 
 
 def _notebook_with(markdown, printed):
-    return nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(markdown),
-        nbformat.v4.new_code_cell("print(...)", outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text=printed)]),
-    ])
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(markdown),
+            nbformat.v4.new_code_cell(
+                "print(...)", outputs=[nbformat.v4.new_output("stream", name="stdout", text=printed)]
+            ),
+        ]
+    )
 
 
 def test_the_prose_figure_rule_catches_a_stale_figure():
@@ -216,22 +229,25 @@ def test_the_prose_figure_rule_catches_a_stale_figure():
     assert unbacked_figures(_notebook_with("It is 0.50.", "half: 0.5\n"))
 
 
-@pytest.mark.parametrize("markdown, printed, backed", [
-    ("grows by 12.5% a step", "growth: 12.5 %\n", True),
-    ("grows by 12.5% a step", "growth: 0.125\n", False),
-    ("an error of −0.40", "error -0.4012\n", True),
-    ("an error of -0.40", "error 0.4012\n", False),
-    ("a drop of 0.40", "change -0.4012\n", True),
-    ("a total of 1,234.5", "total 1234.52\n", True),
-    ("61,802 in all, 2012–2015", "nothing numeric\n", True),       # integers are exempt
-    ("below 1e-7 everywhere", "nothing numeric\n", True),          # allow-listed constant
-    ("a ratio of 3.2e-9", "ratio 3.21e-09\n", True),
-    ("a ratio of 3.2e-9", "ratio 3.31e-09\n", False),
-    ("$\\beta_1 = 0.9$, `lr=0.005`, ```\nx = 1.5\n```", "nothing numeric\n", True),
-    ("[data](https://example.org/v1.2/file.csv), <img width=\"0.5\">", "none\n", True),
-    ("an array entry 0.7102", "[0.7102 0.0166]\n", True),
-    ("an array entry 61801.50", "[52109.6335   859.4197 61801.5003]\n", True),
-])
+@pytest.mark.parametrize(
+    "markdown, printed, backed",
+    [
+        ("grows by 12.5% a step", "growth: 12.5 %\n", True),
+        ("grows by 12.5% a step", "growth: 0.125\n", False),
+        ("an error of −0.40", "error -0.4012\n", True),
+        ("an error of -0.40", "error 0.4012\n", False),
+        ("a drop of 0.40", "change -0.4012\n", True),
+        ("a total of 1,234.5", "total 1234.52\n", True),
+        ("61,802 in all, 2012–2015", "nothing numeric\n", True),  # integers are exempt
+        ("below 1e-7 everywhere", "nothing numeric\n", True),  # allow-listed constant
+        ("a ratio of 3.2e-9", "ratio 3.21e-09\n", True),
+        ("a ratio of 3.2e-9", "ratio 3.31e-09\n", False),
+        ("$\\beta_1 = 0.9$, `lr=0.005`, ```\nx = 1.5\n```", "nothing numeric\n", True),
+        ('[data](https://example.org/v1.2/file.csv), <img width="0.5">', "none\n", True),
+        ("an array entry 0.7102", "[0.7102 0.0166]\n", True),
+        ("an array entry 61801.50", "[52109.6335   859.4197 61801.5003]\n", True),
+    ],
+)
 def test_the_prose_figure_rule_on_its_corner_cases(markdown, printed, backed):
     assert (unbacked_figures(_notebook_with(markdown, printed)) == []) == backed
 
@@ -239,8 +255,11 @@ def test_the_prose_figure_rule_on_its_corner_cases(markdown, printed, backed):
 def test_the_prose_figure_rule_catches_a_planted_figure_in_a_real_notebook():
     notebook = read(ROOT / "notebooks" / "03_manual_backprop.ipynb")
     assert unbacked_figures(notebook) == []
-    index, figure = next((index, prose_figures(cell.source)[0]) for index, cell in enumerate(notebook.cells)
-                         if cell.cell_type == "markdown" and prose_figures(cell.source))
+    index, figure = next(
+        (index, prose_figures(cell.source)[0])
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown" and prose_figures(cell.source)
+    )
     stale = "24.03"
     assert not backing_cells(stale, notebook), "pick another planted figure"
     notebook.cells[index].source = notebook.cells[index].source.replace(figure.lstrip("-"), stale, 1)
@@ -259,16 +278,19 @@ def test_every_figure_in_the_prose_is_printed_by_an_output(path):
 # Code cells: parsed, asserted, checked against the helpers
 # ---------------------------------------------------------------------------------------
 
+
 def parse(cell):
     """The cell's AST (IPython magics and shell lines blanked)."""
-    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                       for line in cell.source.splitlines())
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines())
     return ast.parse(source)
 
 
 def code_cells(notebook, solutions=False):
-    return [(index, cell, parse(cell)) for index, cell in enumerate(notebook.cells)
-            if cell.cell_type == "code" and is_solution(cell) == solutions]
+    return [
+        (index, cell, parse(cell))
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and is_solution(cell) == solutions
+    ]
 
 
 def _called_name(call):
@@ -277,8 +299,11 @@ def _called_name(call):
 
 
 def _has_assert(tree):
-    return any(isinstance(node, ast.Assert) or (isinstance(node, ast.Call)
-               and (_called_name(node) or "").startswith("assert_")) for node in ast.walk(tree))
+    return any(
+        isinstance(node, ast.Assert)
+        or (isinstance(node, ast.Call) and (_called_name(node) or "").startswith("assert_"))
+        for node in ast.walk(tree)
+    )
 
 
 def helper_names(notebook):
@@ -289,8 +314,7 @@ def helper_names(notebook):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnn_helpers"):
                 names |= {alias.asname or alias.name for alias in node.names}
             elif isinstance(node, ast.Import):
-                names |= {alias.asname or alias.name for alias in node.names
-                          if alias.name.startswith("rnn_helpers")}
+                names |= {alias.asname or alias.name for alias in node.names if alias.name.startswith("rnn_helpers")}
     return names
 
 
@@ -299,22 +323,27 @@ def test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers(path)
     notebook = read(path)
     cells = code_cells(notebook)
     problems = []
-    asserts = [(index, node) for index, _, tree in cells for node in ast.walk(tree)
-               if isinstance(node, ast.Assert)]
+    asserts = [(index, node) for index, _, tree in cells for node in ast.walk(tree) if isinstance(node, ast.Assert)]
     for index, node in asserts:
         if isinstance(node.test, (ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set)):
             problems.append(f"code cell {index}: `assert {ast.unparse(node.test)}` can never fail")
     if len(asserts) < 3:
-        problems.append(f"only {len(asserts)} assert statement(s) outside the solutions; every claim "
-                        "in the prose needs an assert in the cell that computes it")
+        problems.append(
+            f"only {len(asserts)} assert statement(s) outside the solutions; every claim "
+            "in the prose needs an assert in the cell that computes it"
+        )
     helpers = helper_names(notebook)
-    compared = [index for index, _, tree in cells
-                if any(isinstance(node, ast.Call) and _called_name(node) == "assert_allclose"
-                       for node in ast.walk(tree))
-                and helpers & {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}]
+    compared = [
+        index
+        for index, _, tree in cells
+        if any(isinstance(node, ast.Call) and _called_name(node) == "assert_allclose" for node in ast.walk(tree))
+        and helpers & {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    ]
     if not compared:
-        problems.append("no code cell (outside the solutions) compares a hand-written result with a "
-                        "helper from rnn_helpers by np.testing.assert_allclose")
+        problems.append(
+            "no code cell (outside the solutions) compares a hand-written result with a "
+            "helper from rnn_helpers by np.testing.assert_allclose"
+        )
     numbers = printed_numbers(notebook)
     trees = {index: tree for index, _, tree in cells + code_cells(notebook, solutions=True)}
     for index, cell in enumerate(notebook.cells):
@@ -322,18 +351,23 @@ def test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers(path)
             for figure in prose_figures(cell.source):
                 sources = backing_cells(figure, notebook, numbers)
                 if sources and not any(_has_assert(trees[source]) for source in sources):
-                    problems.append(f"markdown cell {index} quotes {figure}, printed by code cell(s) "
-                                    f"{sources} without any assert: assert what the prose claims")
+                    problems.append(
+                        f"markdown cell {index} quotes {figure}, printed by code cell(s) "
+                        f"{sources} without any assert: assert what the prose claims"
+                    )
     assert not problems, f"{path.stem}:\n" + "\n".join(problems)
 
 
 def comments(source):
     """The ``#`` comments of a code cell."""
     try:
-        return [token.string for token in tokenize.generate_tokens(StringIO(source).readline)
-                if token.type == tokenize.COMMENT]
+        return [
+            token.string
+            for token in tokenize.generate_tokens(StringIO(source).readline)
+            if token.type == tokenize.COMMENT
+        ]
     except (tokenize.TokenError, SyntaxError):
-        return [line[line.index("#"):] for line in source.splitlines() if "#" in line]
+        return [line[line.index("#") :] for line in source.splitlines() if "#" in line]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
@@ -345,13 +379,16 @@ def test_the_notebook_stands_on_its_own(path):
         for text in texts:
             for match in FORBIDDEN_PHRASES.finditer(text):
                 problems.append(f"{cell.cell_type} cell {index}: {match.group(0)!r} in {text.strip()[:80]!r}")
-    assert not problems, (f"{path.stem} refers to material outside the series (describe the idea "
-                          "itself; show old bugs as common bugs):\n" + "\n".join(problems))
+    assert not problems, (
+        f"{path.stem} refers to material outside the series (describe the idea "
+        "itself; show old bugs as common bugs):\n" + "\n".join(problems)
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # Structure: estimated time, exercises, hidden solutions, self-checks
 # ---------------------------------------------------------------------------------------
+
 
 def test_the_series_is_complete():
     assert [path.stem for path in NOTEBOOKS] == SERIES
@@ -361,8 +398,9 @@ def test_the_series_is_complete():
 def test_stored_outputs_are_complete_and_stable(path):
     notebook = json.loads(path.read_text())
     code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert [cell["execution_count"] for cell in code_cells] == list(range(1, len(code_cells) + 1)), \
+    assert [cell["execution_count"] for cell in code_cells] == list(range(1, len(code_cells) + 1)), (
         "cells out of execution order or not executed: regenerate the notebook"
+    )
     outputs = [output for cell in code_cells for output in cell["outputs"]]
     assert outputs, "no stored outputs"
     assert not [o for o in outputs if o["output_type"] == "error"], "a stored error output"
@@ -389,8 +427,9 @@ def test_every_notebook_has_the_series_structure(path):
     if not exercises:
         problems.append("no markdown cell starting with the heading '## Exercises'")
     elif EXERCISES_SENTENCE not in notebook.cells[exercises[0]].source:
-        problems.append(f"markdown cell {exercises[0]} ('## Exercises') does not say that "
-                        f"{EXERCISES_SENTENCE} below each exercise")
+        problems.append(
+            f"markdown cell {exercises[0]} ('## Exercises') does not say that {EXERCISES_SENTENCE} below each exercise"
+        )
     assert not problems, f"{path.stem}:\n" + "\n".join(problems)
 
 
@@ -399,17 +438,24 @@ def test_solutions_are_collapsed_and_start_with_a_neutral_line(path):
     notebook = read(path)
     solutions = [(index, cell) for index, cell in enumerate(notebook.cells) if is_solution(cell)]
     problems = [] if solutions else ["no cell tagged 'solution'"]
-    exercises = [index for index, cell in enumerate(notebook.cells)
-                 if cell.cell_type == "markdown" and cell.source.startswith("## Exercises")]
+    exercises = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown" and cell.source.startswith("## Exercises")
+    ]
     for number, (index, cell) in enumerate(solutions, start=1):
         hidden = cell.metadata.get("jupyter", {})
         if not (hidden.get("source_hidden") is True and hidden.get("outputs_hidden") is True):
-            problems.append(f"solution cell {index}: metadata.jupyter must have source_hidden and "
-                            f"outputs_hidden true, found {dict(hidden)}")
+            problems.append(
+                f"solution cell {index}: metadata.jupyter must have source_hidden and "
+                f"outputs_hidden true, found {dict(hidden)}"
+            )
         first_line = cell.source.splitlines()[0] if cell.source else ""
         if first_line != f"# Solution to exercise {number}":
-            problems.append(f"solution cell {index}: the first line must be '# Solution to exercise {number}' "
-                            f"(it shows while collapsed, so it must not give the answer), found {first_line!r}")
+            problems.append(
+                f"solution cell {index}: the first line must be '# Solution to exercise {number}' "
+                f"(it shows while collapsed, so it must not give the answer), found {first_line!r}"
+            )
         if cell.cell_type != "code":
             problems.append(f"solution cell {index} is not a code cell")
         if exercises and index < exercises[0]:
@@ -418,14 +464,22 @@ def test_solutions_are_collapsed_and_start_with_a_neutral_line(path):
 
 
 def _called_checks(tree):
-    return {_called_name(node) for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and _called_name(node) in CHECK_NAMES}
+    return {
+        _called_name(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _called_name(node) in CHECK_NAMES
+    }
 
 
 def _defined_names(tree):
     names = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    names |= {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
-              for target in node.targets if isinstance(target, ast.Name)}
+    names |= {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     return names
 
 
@@ -442,20 +496,23 @@ def test_write_code_exercises_are_checked_right_after_their_solution(path):
         used |= called
         previous = notebook.cells[index - 1] if index else None
         if is_solution(cell) or cell.metadata.get("jupyter", {}).get("source_hidden"):
-            problems.append(f"code cell {index} calls {sorted(called)} but is a hidden/solution cell: "
-                            "the check cell must be visible and untagged")
+            problems.append(
+                f"code cell {index} calls {sorted(called)} but is a hidden/solution cell: "
+                "the check cell must be visible and untagged"
+            )
         if previous is None or not is_solution(previous) or previous.cell_type != "code":
-            problems.append(f"code cell {index} calls {sorted(called)} but does not directly follow a "
-                            "solution cell")
+            problems.append(f"code cell {index} calls {sorted(called)} but does not directly follow a solution cell")
             continue
         defined = _defined_names(parse(previous))
         for node in ast.walk(parse(cell)):
             if isinstance(node, ast.Call) and _called_name(node) in CHECK_NAMES:
                 arguments = [argument.id for argument in node.args if isinstance(argument, ast.Name)]
                 if not arguments or not set(arguments) <= defined:
-                    problems.append(f"code cell {index}: {_called_name(node)}({', '.join(arguments)}) must be "
-                                    f"given the function that solution cell {index - 1} defines "
-                                    f"({sorted(defined) or 'nothing'})")
+                    problems.append(
+                        f"code cell {index}: {_called_name(node)}({', '.join(arguments)}) must be "
+                        f"given the function that solution cell {index - 1} defines "
+                        f"({sorted(defined) or 'nothing'})"
+                    )
     if not used:
         problems.append("no write-code exercise: no code cell calls a check_...() from rnn_helpers.checks")
     for alternatives in REQUIRED_CHECKS.get(path.stem, []):
@@ -471,23 +528,27 @@ def test_markdown_cells_read_as_prose_not_as_a_page_of_headings(path):
         if cell.cell_type == "markdown":
             lines = cell.source.splitlines()
             headings = [line for line in lines if line.startswith("#")]
-            comment_style = [line for line in headings if not re.match(r"#{1,4} [^\s#*$-]", line)
-                             or re.match(r"# \d+\.", line)]
-            assert not comment_style and len(headings) <= 2, \
+            comment_style = [
+                line for line in headings if not re.match(r"#{1,4} [^\s#*$-]", line) or re.match(r"# \d+\.", line)
+            ]
+            assert not comment_style and len(headings) <= 2, (
                 f"markdown cell starting {lines[0]!r}: lines {comment_style or headings} render as headings"
+            )
 
 
 # ---------------------------------------------------------------------------------------
 # The rules above can fail: each breaks on one planted defect in a copy of notebook 03
 # ---------------------------------------------------------------------------------------
 
+
 def _first_solution(notebook):
     return next(index for index, cell in enumerate(notebook.cells) if is_solution(cell))
 
 
 def _first_code(notebook):
-    return next(index for index, cell in enumerate(notebook.cells)
-                if cell.cell_type == "code" and not is_solution(cell))
+    return next(
+        index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code" and not is_solution(cell)
+    )
 
 
 def _unhide_outputs(notebook):
@@ -516,8 +577,11 @@ def _assert_that_cannot_fail(notebook):
 
 
 def _unasserted_figure(notebook):
-    index, figure = next((index, printed) for index, printed in printed_numbers(notebook)
-                         if "." in printed and not _has_assert(parse(notebook.cells[index])))
+    index, figure = next(
+        (index, printed)
+        for index, printed in printed_numbers(notebook)
+        if "." in printed and not _has_assert(parse(notebook.cells[index]))
+    )
     notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(f"The first of them is {figure}."))
 
 
@@ -527,43 +591,58 @@ def _drop_estimated_time(notebook):
 
 PLANTED_DEFECTS = [
     (_unhide_outputs, test_solutions_are_collapsed_and_start_with_a_neutral_line, "outputs_hidden true"),
-    (_answer_in_first_line, test_solutions_are_collapsed_and_start_with_a_neutral_line,
-     "first line must be '# Solution to exercise 1'"),
-    (_drop_check_cell, test_write_code_exercises_are_checked_right_after_their_solution,
-     "checked by check_numerical_gradient"),
-    (_separate_check_cell, test_write_code_exercises_are_checked_right_after_their_solution,
-     "does not directly follow a solution cell"),
+    (
+        _answer_in_first_line,
+        test_solutions_are_collapsed_and_start_with_a_neutral_line,
+        "first line must be '# Solution to exercise 1'",
+    ),
+    (
+        _drop_check_cell,
+        test_write_code_exercises_are_checked_right_after_their_solution,
+        "checked by check_numerical_gradient",
+    ),
+    (
+        _separate_check_cell,
+        test_write_code_exercises_are_checked_right_after_their_solution,
+        "does not directly follow a solution cell",
+    ),
     (_mention_the_source, test_the_notebook_stands_on_its_own, "'original notebook'"),
-    (_assert_that_cannot_fail, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers,
-     "can never fail"),
-    (_unasserted_figure, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers,
-     "without any assert"),
+    (
+        _assert_that_cannot_fail,
+        test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers,
+        "can never fail",
+    ),
+    (_unasserted_figure, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers, "without any assert"),
     (_drop_estimated_time, test_every_notebook_has_the_series_structure, "Estimated time"),
 ]
 
 
-@pytest.mark.parametrize("mutate, test, message", PLANTED_DEFECTS,
-                         ids=[mutate.__name__.lstrip("_") for mutate, _, _ in PLANTED_DEFECTS])
+@pytest.mark.parametrize(
+    "mutate, test, message", PLANTED_DEFECTS, ids=[mutate.__name__.lstrip("_") for mutate, _, _ in PLANTED_DEFECTS]
+)
 def test_each_rule_fails_on_a_planted_defect(tmp_path, mutate, test, message):
     path = tmp_path / "03_manual_backprop.ipynb"
     notebook = read(ROOT / "notebooks" / path.name)
     nbformat.write(notebook, path)
-    test(path)                                   # the real notebook passes ...
+    test(path)  # the real notebook passes ...
     mutate(notebook)
     nbformat.write(notebook, path)
     with pytest.raises(AssertionError, match=re.escape(message)):
-        test(path)                               # ... and the planted defect is reported
+        test(path)  # ... and the planted defect is reported
 
 
 # ---------------------------------------------------------------------------------------
 # Regeneration
 # ---------------------------------------------------------------------------------------
 
+
 def test_a_failing_notebook_is_left_byte_identical(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("print('first cell runs')"),
-        nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("print('first cell runs')"),
+            nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')"),
+        ]
+    )
     path = tmp_path / "broken.ipynb"
     nbformat.write(notebook, path)
     before = path.read_bytes()
@@ -575,8 +654,10 @@ def test_a_failing_notebook_is_left_byte_identical(tmp_path):
 
 def test_a_warning_refuses_to_store(tmp_path):
     path = tmp_path / "warns.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import warnings; warnings.warn('unstable text')")]), path)
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import warnings; warnings.warn('unstable text')")]),
+        path,
+    )
     before = path.read_bytes()
     with pytest.raises(RuntimeError, match="wrote to stderr"):
         regenerate(path)
@@ -592,15 +673,17 @@ def test_regeneration_stores_outputs_and_drops_timing(tmp_path):
     assert "execution" not in stored.cells[0].metadata
 
 
-
 DIED_AT_START = "Kernel died before replying to kernel_info"
 
 
-@pytest.mark.parametrize("errors, starts, raised", [
-    ([DIED_AT_START], 2, None),                         # started once more, then it runs
-    ([DIED_AT_START, DIED_AT_START], 2, DIED_AT_START),  # but not a third time
-    (["Kernel died"], 1, "Kernel died"),                # died during a cell: not started again
-])
+@pytest.mark.parametrize(
+    "errors, starts, raised",
+    [
+        ([DIED_AT_START], 2, None),  # started once more, then it runs
+        ([DIED_AT_START, DIED_AT_START], 2, DIED_AT_START),  # but not a third time
+        (["Kernel died"], 1, "Kernel died"),  # died during a cell: not started again
+    ],
+)
 def test_a_kernel_that_dies_before_its_first_reply_is_started_once_more(monkeypatch, errors, starts, raised):
     # Another process can take a port jupyter_client chose before the kernel binds it.
     from nbclient import NotebookClient

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import STEP, random_problem
 
+from conftest import STEP, random_problem
 from rnn_helpers import (
     GRADIENT_TOLERANCE,
     check_gradients,
@@ -109,7 +109,9 @@ def test_input_gradient_matches_central_differences():
     params, x, y = random_problem(3, 4, 2, steps=5, batch=2)
     outputs, hiddens = rnn_forward(x, params)
     _, input_grad = rnn_backward_with_input_grad(x, hiddens, mse_grad(y, outputs), params)
-    errors = check_gradients(lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad}, epsilon=STEP)
+    errors = check_gradients(
+        lambda p: half_sse(y, rnn_forward(p["x"], params)[0]), {"x": x}, {"x": input_grad}, epsilon=STEP
+    )
     assert errors["x"] < GRADIENT_TOLERANCE / 10
 
 
@@ -159,7 +161,10 @@ def test_the_gradient_check_has_margin_and_catches_a_small_error():
     errors = check_gradients(loss_of(x, y, "tanh"), params, grads, epsilon=STEP)
     assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
     slightly_off = {**grads, "h_weight": grads["h_weight"] * 1.001}
-    assert check_gradients(loss_of(x, y, "tanh"), params, slightly_off, epsilon=STEP)["h_weight"] > 100 * GRADIENT_TOLERANCE
+    assert (
+        check_gradients(loss_of(x, y, "tanh"), params, slightly_off, epsilon=STEP)["h_weight"]
+        > 100 * GRADIENT_TOLERANCE
+    )
 
 
 def test_an_empty_batch_gives_empty_outputs():

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import STEP, random_problem
 
+from conftest import STEP, random_problem
 from rnn_helpers import (
     GRADIENT_TOLERANCE,
     Adam,
@@ -117,8 +117,15 @@ def test_sgd_and_a_two_layer_stack_train_too(windows):
 @pytest.mark.parametrize("hidden_sizes", [(8,), (4, 4)])
 def test_a_diverging_learning_rate_names_the_epoch(windows, hidden_sizes):
     with pytest.raises(FloatingPointError, match=r"diverged at epoch 0.*smaller learning rate"):
-        train(*windows[0]["train"], *windows[0]["valid"], hidden_sizes=hidden_sizes, optimizer="sgd", lr=1e6,
-              clip_norm=None, epochs=3)
+        train(
+            *windows[0]["train"],
+            *windows[0]["valid"],
+            hidden_sizes=hidden_sizes,
+            optimizer="sgd",
+            lr=1e6,
+            clip_norm=None,
+            epochs=3,
+        )
 
 
 def test_a_stack_whose_layers_do_not_fit_is_named():

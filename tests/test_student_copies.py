@@ -37,8 +37,12 @@ def test_two_runs_write_identical_files(tmp_path):
 
 
 def is_check_cell_after_stub(cells, index):
-    return index > 0 and "exercise" in cells[index - 1].metadata.get("tags", []) and \
-        cells[index].cell_type == "code" and maker.CHECK_CALL.search(cells[index].source) is not None
+    return (
+        index > 0
+        and "exercise" in cells[index - 1].metadata.get("tags", [])
+        and cells[index].cell_type == "code"
+        and maker.CHECK_CALL.search(cells[index].source) is not None
+    )
 
 
 def put_solutions_back(student, source):
@@ -46,8 +50,12 @@ def put_solutions_back(student, source):
     saying where the solutions are put back."""
     restored = copy.deepcopy(student)
     for index, (cell, original) in enumerate(zip(restored.cells, source.cells)):
-        if "exercise" in cell.metadata.get("tags", []) or cell.source != original.source and \
-                cell.cell_type == "markdown" and "## Exercises" in cell.source:
+        if (
+            "exercise" in cell.metadata.get("tags", [])
+            or cell.source != original.source
+            and cell.cell_type == "markdown"
+            and "## Exercises" in cell.source
+        ):
             restored.cells[index] = copy.deepcopy(original)
         elif is_check_cell_after_stub(student.cells, index) and cell.source == original.source:
             restored.cells[index] = copy.deepcopy(original)
@@ -75,13 +83,18 @@ def test_a_copy_differs_only_in_its_stubs_and_passes_with_the_solutions_put_back
 
 
 def test_a_stub_names_the_function_its_check_cell_needs():
-    solution = nbformat.v4.new_code_cell('# Solution to exercise 2\ndef my_forward(x, params, activation="tanh"):\n'
-                                         '    return None, None\n', metadata={"tags": ["solution"]})
+    solution = nbformat.v4.new_code_cell(
+        '# Solution to exercise 2\ndef my_forward(x, params, activation="tanh"):\n    return None, None\n',
+        metadata={"tags": ["solution"]},
+    )
     check = nbformat.v4.new_code_cell("check_forward(my_forward)")
     stub = maker.stub_source(2, solution.source, check)
     assert "#     def my_forward(x, params, activation='tanh'):" in stub
-    with pytest.raises(NotImplementedError, match=r"Exercise 2: write my_forward\(x, params, activation='tanh'\) "
-                                                  r"in this cell, then run the check cell below \(check_forward\)"):
+    with pytest.raises(
+        NotImplementedError,
+        match=r"Exercise 2: write my_forward\(x, params, activation='tanh'\) "
+        r"in this cell, then run the check cell below \(check_forward\)",
+    ):
         exec(stub, {})
 
 
@@ -103,16 +116,18 @@ def test_a_check_cell_loses_its_stored_correct_output():
 def test_an_exercise_without_a_check_points_to_the_instructor_not_to_a_solution():
     stub = maker.stub_source(4, "# Solution to exercise 4\nanswer = 2\n", nbformat.v4.new_markdown_cell("Next."))
     assert "full notebook" not in stub and "worked solution" not in stub
-    with pytest.raises(NotImplementedError, match="There is no self-check for this exercise: discuss your answer "
-                                                  "with your instructor or compare with a classmate"):
+    with pytest.raises(
+        NotImplementedError,
+        match="There is no self-check for this exercise: discuss your answer "
+        "with your instructor or compare with a classmate",
+    ):
         exec(stub, {})
 
 
 def test_exercise_text_that_mentions_the_collapsed_solution_does_not_stop_the_copy():
     # Such a sentence is worded to read right in both versions; the copy keeps it as it is.
     source = classroom_notebook()
-    text = ("**Exercise 1.** Write it, then run the check cell below the collapsed solution "
-            "(skip the solution cell).")
+    text = "**Exercise 1.** Write it, then run the check cell below the collapsed solution (skip the solution cell)."
     source.cells[2].source = text
     student = maker.student_copy(source)
     assert student.cells[2].source == text
@@ -122,33 +137,50 @@ def test_exercise_text_that_mentions_the_collapsed_solution_does_not_stop_the_co
 # ---------------------------------------------------------------- the notebook checker
 
 SOLUTIONS = {
-    1: ("def my_relu_forward(x, i_weight, h_weight, o_weight):\n"
+    1: (
+        "def my_relu_forward(x, i_weight, h_weight, o_weight):\n"
         "    hidden, outputs = np.zeros(h_weight.shape[0]), []\n"
         "    for x_t in x:\n"
         "        hidden = np.maximum(0, x_t @ i_weight + hidden @ h_weight)\n"
         "        outputs.append(hidden @ o_weight)\n"
-        "    return np.array(outputs)\n", "check_relu_forward(my_relu_forward)"),
-    2: ("def my_schedule(lr, step, total_steps):\n    return lr * (1 - step / total_steps)\n",
-        "check_schedule(my_schedule)"),
-    3: ("def my_clip(grads, max_norm):\n"
+        "    return np.array(outputs)\n",
+        "check_relu_forward(my_relu_forward)",
+    ),
+    2: (
+        "def my_schedule(lr, step, total_steps):\n    return lr * (1 - step / total_steps)\n",
+        "check_schedule(my_schedule)",
+    ),
+    3: (
+        "def my_clip(grads, max_norm):\n"
         "    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))\n"
-        "    return {name: g * min(1, max_norm / norm) for name, g in grads.items()}\n", "check_clip(my_clip)"),
+        "    return {name: g * min(1, max_norm / norm) for name, g in grads.items()}\n",
+        "check_clip(my_clip)",
+    ),
 }
 SCHEDULE_ONE_STEP_AHEAD = "def my_schedule(lr, step, total_steps):\n    return lr * (1 - (step + 1) / total_steps)\n"
 
 
 def classroom_notebook():
     """A small full notebook in the series' format: three write-code exercises with solutions and checks."""
-    cells = [nbformat.v4.new_code_cell("import numpy as np\n\n"
-                                       "from rnn_helpers.checks import check_clip, check_relu_forward, check_schedule"),
-             nbformat.v4.new_markdown_cell("## Exercises\nTry each exercise before you open its solution: the "
-                                           "solutions are in the collapsed cells below each exercise (click the "
-                                           "three dots to open one).")]
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n\nfrom rnn_helpers.checks import check_clip, check_relu_forward, check_schedule"
+        ),
+        nbformat.v4.new_markdown_cell(
+            "## Exercises\nTry each exercise before you open its solution: the "
+            "solutions are in the collapsed cells below each exercise (click the "
+            "three dots to open one)."
+        ),
+    ]
     for number, (solution, check) in SOLUTIONS.items():
-        cells += [nbformat.v4.new_markdown_cell(f"**Exercise {number}.** Write it."),
-                  nbformat.v4.new_code_cell(f"# Solution to exercise {number}\n{solution}", metadata={
-                      "tags": ["solution"], "jupyter": {"source_hidden": True, "outputs_hidden": True}}),
-                  nbformat.v4.new_code_cell(check)]
+        cells += [
+            nbformat.v4.new_markdown_cell(f"**Exercise {number}.** Write it."),
+            nbformat.v4.new_code_cell(
+                f"# Solution to exercise {number}\n{solution}",
+                metadata={"tags": ["solution"], "jupyter": {"source_hidden": True, "outputs_hidden": True}},
+            ),
+            nbformat.v4.new_code_cell(check),
+        ]
     return nbformat.v4.new_notebook(cells=cells)
 
 
@@ -183,8 +215,11 @@ def test_the_checker_prints_a_table_and_fails_when_one_exercise_is_wrong(tmp_pat
 def test_the_checker_reports_a_notebook_that_does_not_run_line_by_line(tmp_path, capsys):
     # The import cell was deleted and a cell uses a name never defined; exercise 1 has a
     # syntax error, exercise 2 is still the stub, exercise 3's check cell was deleted.
-    path = learner_notebook(tmp_path, {1: "def my_relu_forward(x, i_weight, h_weight, o_weight)\n    pass",
-                                       3: SOLUTIONS[3][0]}, drop_cells=(0, 10))
+    path = learner_notebook(
+        tmp_path,
+        {1: "def my_relu_forward(x, i_weight, h_weight, o_weight)\n    pass", 3: SOLUTIONS[3][0]},
+        drop_cells=(0, 10),
+    )
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell("temperatures = load_temperatures()"))
     nbformat.write(notebook, path)
@@ -193,8 +228,10 @@ def test_the_checker_reports_a_notebook_that_does_not_run_line_by_line(tmp_path,
     assert "Traceback" not in printed
     assert "code cell 1 raised NameError: name 'load_temperatures' is not defined; the cells after it" in printed
     assert "Exercise 1 (check_relu_forward)  failed  the exercise cell raised SyntaxError" in printed
-    assert "Exercise 2 (check_schedule)      failed  the exercise cell raised NotImplementedError: Exercise 2: " \
-           "write my_schedule(lr, step, total_steps) in this cell" in printed
+    assert (
+        "Exercise 2 (check_schedule)      failed  the exercise cell raised NotImplementedError: Exercise 2: "
+        "write my_schedule(lr, step, total_steps) in this cell" in printed
+    )
     assert "Exercise 3 (check_clip)          failed  its check cell is missing" in printed
     assert printed.splitlines()[-1] == "0 of 3 exercise(s) passed."
 
@@ -222,6 +259,9 @@ def test_a_student_copy_runs_to_its_first_stub_and_stops_there(tmp_path):
     assert error.ename == "NotImplementedError"
     assert error.evalue.startswith("Exercise 1: write my_relu_forward(x, i_weight, h_weight, o_weight) in this cell")
     ran = [index for index, cell in enumerate(student.cells) if cell.get("execution_count")]
-    errors = [index for index, cell in enumerate(student.cells)
-              if any(output.get("output_type") == "error" for output in cell.get("outputs", []))]
+    errors = [
+        index
+        for index, cell in enumerate(student.cells)
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", []))
+    ]
     assert ran == [0, first_stub] and errors == [first_stub]

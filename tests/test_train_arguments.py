@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
 
+from conftest import random_problem
 from rnn_helpers import Adam, init_params, init_stack, relative_error, stack_backward, stack_forward
 from rnn_helpers.train import train
 
@@ -15,30 +15,33 @@ def tiny():
     return x, x.sum(axis=2, keepdims=True) + 50
 
 
-@pytest.mark.parametrize("setting, message", [
-    ({"batch_size": -1}, r"batch_size must be a whole number of at least 1; got -1"),
-    ({"batch_size": 0}, r"batch_size must be a whole number of at least 1; got 0"),
-    ({"batch_size": 2.5}, r"batch_size must be a whole number"),
-    ({"epochs": 0}, r"epochs must be a whole number of at least 1; got 0"),
-    ({"clip_norm": -1}, r"clip_norm must be a positive finite number such as 1.0, or None"),
-    ({"clip_norm": 0}, r"clip_norm must be a positive finite number"),
-    ({"clip_norm": float("nan")}, r"clip_norm must be a positive finite number"),
-    ({"lr": 0}, r"lr must be a positive finite number such as 0.02; got 0"),
-    ({"lr": -0.1}, r"lr must be a positive finite number"),
-    ({"lr": float("nan")}, r"lr must be a positive finite number such as 0.02; got nan"),
-    ({"lr": float("inf")}, r"lr must be a positive finite number"),
-    ({"lr": "0.02"}, r"lr must be a positive finite number"),
-    ({"hidden_sizes": 8}, r"hidden_sizes must be a sequence of positive whole numbers.*\(8,\).*got 8"),
-    ({"hidden_sizes": ()}, r"hidden_sizes must be a sequence"),
-    ({"hidden_sizes": (8, 0)}, r"hidden_sizes must be a sequence"),
-    ({"hidden_sizes": "8"}, r"hidden_sizes must be a sequence"),
-    ({"seed": None}, r"seed must be a whole number.*got None"),
-    ({"seed": 1.5}, r"seed must be a whole number"),
-    ({"activation": "sigmoid"}, r"Unknown activation 'sigmoid'"),
-    ({"optimizer": "rmsprop"}, r"Unknown optimizer 'rmsprop'"),
-    ({"schedule": "cosine"}, r"Unknown schedule 'cosine'"),
-    ({"on_epoch_end": "print"}, r"on_epoch_end must be a function"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"batch_size": -1}, r"batch_size must be a whole number of at least 1; got -1"),
+        ({"batch_size": 0}, r"batch_size must be a whole number of at least 1; got 0"),
+        ({"batch_size": 2.5}, r"batch_size must be a whole number"),
+        ({"epochs": 0}, r"epochs must be a whole number of at least 1; got 0"),
+        ({"clip_norm": -1}, r"clip_norm must be a positive finite number such as 1.0, or None"),
+        ({"clip_norm": 0}, r"clip_norm must be a positive finite number"),
+        ({"clip_norm": float("nan")}, r"clip_norm must be a positive finite number"),
+        ({"lr": 0}, r"lr must be a positive finite number such as 0.02; got 0"),
+        ({"lr": -0.1}, r"lr must be a positive finite number"),
+        ({"lr": float("nan")}, r"lr must be a positive finite number such as 0.02; got nan"),
+        ({"lr": float("inf")}, r"lr must be a positive finite number"),
+        ({"lr": "0.02"}, r"lr must be a positive finite number"),
+        ({"hidden_sizes": 8}, r"hidden_sizes must be a sequence of positive whole numbers.*\(8,\).*got 8"),
+        ({"hidden_sizes": ()}, r"hidden_sizes must be a sequence"),
+        ({"hidden_sizes": (8, 0)}, r"hidden_sizes must be a sequence"),
+        ({"hidden_sizes": "8"}, r"hidden_sizes must be a sequence"),
+        ({"seed": None}, r"seed must be a whole number.*got None"),
+        ({"seed": 1.5}, r"seed must be a whole number"),
+        ({"activation": "sigmoid"}, r"Unknown activation 'sigmoid'"),
+        ({"optimizer": "rmsprop"}, r"Unknown optimizer 'rmsprop'"),
+        ({"schedule": "cosine"}, r"Unknown schedule 'cosine'"),
+        ({"on_epoch_end": "print"}, r"on_epoch_end must be a function"),
+    ],
+)
 def test_bad_settings_are_refused_before_training(tiny, setting, message):
     with pytest.raises(ValueError, match=message):
         train(*tiny, **setting)

@@ -55,9 +55,14 @@ def test_train_returns_what_it_learned_when_interrupted(capsys, signals, sigint_
 def start(arguments, wait_on="stdout"):
     """Start a Python process with SIGINT at its default, and wait for its first line on ``wait_on``."""
     process = subprocess.Popen(
-        [sys.executable, *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # A process started in the background of a non-interactive shell inherits SIGINT ignored.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     stream = getattr(process, wait_on)
     ready, _, _ = select.select([stream], [], [], TIMEOUT)
     if not ready:
@@ -97,14 +102,17 @@ def test_a_real_sigint_stops_train_in_another_process():
 def small_csv(tmp_path):
     path = tmp_path / "weather.csv"
     days = np.arange(60)
-    path.write_text("date,tmax,tmin,rain\n" + "".join(
-        f"{np.datetime64('2020-01-01') + day},{50 + day % 7},{40 + day % 5},0.{day % 3}\n" for day in days))
+    path.write_text(
+        "date,tmax,tmin,rain\n"
+        + "".join(f"{np.datetime64('2020-01-01') + day},{50 + day % 7},{40 + day % 5},0.{day % 3}\n" for day in days)
+    )
     return path
 
 
 def test_the_command_line_prints_the_table_so_far_and_exits_130(small_csv):
-    returncode, out, err = start(["-m", "rnn_helpers.train", "--data", str(small_csv), "--window", "3",
-                                  "--epochs", "1000000"])
+    returncode, out, err = start(
+        ["-m", "rnn_helpers.train", "--data", str(small_csv), "--window", "3", "--epochs", "1000000"]
+    )
     assert returncode == 130, err
     lines = out.splitlines()
     assert lines[0].startswith("epoch       1/1000000")
@@ -117,8 +125,10 @@ def test_the_command_line_prints_the_table_so_far_and_exits_130(small_csv):
 
 
 def test_the_command_line_json_says_interrupted(small_csv):
-    returncode, out, err = start(["-m", "rnn_helpers.train", "--data", str(small_csv), "--window", "3",
-                                  "--epochs", "1000000", "--json"], wait_on="stderr")
+    returncode, out, err = start(
+        ["-m", "rnn_helpers.train", "--data", str(small_csv), "--window", "3", "--epochs", "1000000", "--json"],
+        wait_on="stderr",
+    )
     assert returncode == 130, err
     report = json.loads(out.splitlines()[-1])
     assert report["interrupted"] is True

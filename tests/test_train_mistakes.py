@@ -3,9 +3,9 @@ shuffling, no clipping, and a gradient not divided by the batch size; plus resto
 
 import numpy as np
 import pytest
-from conftest import STEP
 
 import rnn_helpers.train as training
+from conftest import STEP
 from rnn_helpers import GRADIENT_TOLERANCE, check_gradients, init_stack, load_weather, stack_forward, weather_windows
 
 
@@ -19,12 +19,14 @@ def tiny():
 def recorded_sgd_grads(monkeypatch):
     """Record the gradients train() hands to sgd_step (after clipping; one call per layer), then apply them."""
     seen, original = [], training.sgd_step
-    monkeypatch.setattr(training, "sgd_step", lambda params, grads, lr: seen.append(grads) or original(params, grads, lr))
+    monkeypatch.setattr(
+        training, "sgd_step", lambda params, grads, lr: seen.append(grads) or original(params, grads, lr)
+    )
     return seen
 
 
 def per_step(layer_grads, n_layers):
-    return [layer_grads[start:start + n_layers] for start in range(0, len(layer_grads), n_layers)]
+    return [layer_grads[start : start + n_layers] for start in range(0, len(layer_grads), n_layers)]
 
 
 def global_norm(layers):
@@ -34,8 +36,11 @@ def global_norm(layers):
 def test_every_epoch_visits_the_windows_in_a_new_shuffled_order(tiny, monkeypatch):
     x, y = tiny
     batches, original = [], training.stack_backward
-    monkeypatch.setattr(training, "stack_backward", lambda cache, *args, **kwargs: (
-        batches.append(np.array(cache[0][0])) or original(cache, *args, **kwargs)))
+    monkeypatch.setattr(
+        training,
+        "stack_backward",
+        lambda cache, *args, **kwargs: batches.append(np.array(cache[0][0])) or original(cache, *args, **kwargs),
+    )
     training.train(x, y, epochs=2, batch_size=4, seed=5)
     assert [len(batch) for batch in batches] == [4, 4, 2, 4, 4, 2]
     epochs = [np.concatenate(batches[:3]), np.concatenate(batches[3:])]
@@ -67,18 +72,22 @@ def test_each_batch_gradient_is_clipped_to_clip_norm_keeping_its_direction(tiny,
 
 
 @pytest.mark.parametrize("hidden_sizes", [(3,), (3, 2)])
-def test_the_gradient_train_uses_is_that_of_half_the_mean_squared_error_of_scaled_targets(tiny, monkeypatch,
-                                                                                           hidden_sizes):
+def test_the_gradient_train_uses_is_that_of_half_the_mean_squared_error_of_scaled_targets(
+    tiny, monkeypatch, hidden_sizes
+):
     x, y = tiny
     seen = recorded_sgd_grads(monkeypatch)
-    training.train(x, y, hidden_sizes=hidden_sizes, optimizer="sgd", clip_norm=None, epochs=1, batch_size=len(x),
-                   seed=2)
+    training.train(
+        x, y, hidden_sizes=hidden_sizes, optimizer="sgd", clip_norm=None, epochs=1, batch_size=len(x), seed=2
+    )
     scaled_y = (y - y.mean()) / y.std()
 
     def objective(layers):  # written out here, independently of train()
         return 0.5 * np.mean((stack_forward(x, layers)[0] - scaled_y) ** 2)
 
-    errors = check_gradients(objective, init_stack(3, hidden_sizes, 1, seed=2), per_step(seen, len(hidden_sizes))[0], epsilon=STEP)
+    errors = check_gradients(
+        objective, init_stack(3, hidden_sizes, 1, seed=2), per_step(seen, len(hidden_sizes))[0], epsilon=STEP
+    )
     assert max(errors.values()) < GRADIENT_TOLERANCE / 10, errors
 
 

@@ -9,7 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from rnn_helpers.train import train  # noqa: E402
 from rnn_helpers.training_explorer import (  # noqa: E402
-    _bundled_windows, compare_settings, describe_settings, plot_training_curves, training_curves)
+    _bundled_windows,
+    compare_settings,
+    describe_settings,
+    plot_training_curves,
+    training_curves,
+)
 
 FAST = {"epochs": 3, "every": 8}
 
@@ -17,8 +22,16 @@ FAST = {"epochs": 3, "every": 8}
 def test_the_curves_are_those_of_train_on_every_nth_window():
     curves = training_curves(lr=0.05, batch_size=32, clip=True, schedule="constant", **FAST)
     windows = _bundled_windows()
-    result = train(windows["train"][0][::8], windows["train"][1][::8], *windows["valid"], epochs=3,
-                   batch_size=32, lr=0.05, schedule="constant", clip_norm=1.0)
+    result = train(
+        windows["train"][0][::8],
+        windows["train"][1][::8],
+        *windows["valid"],
+        epochs=3,
+        batch_size=32,
+        lr=0.05,
+        schedule="constant",
+        clip_norm=1.0,
+    )
     assert curves["train"] == result.history["train"]
     assert curves["valid"] == result.history["valid"]
     assert curves["diverged"] is None and len(curves["valid"]) == 3
@@ -58,12 +71,15 @@ def test_a_diverging_run_is_reported_not_raised():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"schedule": "cosine"}, "Unknown schedule"),
-    ({"optimizer": "rmsprop"}, "Unknown optimizer"),
-    ({"batch_size": 0}, "batch_size must be"),
-    ({"lr": -0.1}, "lr must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"schedule": "cosine"}, "Unknown schedule"),
+        ({"optimizer": "rmsprop"}, "Unknown optimizer"),
+        ({"batch_size": 0}, "batch_size must be"),
+        ({"lr": -0.1}, "lr must be a positive number"),
+    ],
+)
 def test_bad_settings_get_a_clear_error(settings, message):
     with pytest.raises(ValueError, match=message):
         training_curves(**settings)

@@ -1,23 +1,19 @@
-"""Write student copies of the notebooks: every worked solution replaced by a stub.
+"""Write student copies of the notebooks: the worked solutions left out.
 
     uv run python scripts/make_student_copies.py           # notebooks/*.ipynb -> notebooks/student/
     uv run python scripts/make_student_copies.py --check   # exit 1 if notebooks/student/ is out of date
 
-In a student copy, each solution cell (tagged ``solution``) becomes an exercise cell:
-tagged ``exercise`` and ``exercise-N`` (N its number, which the checker reports), visible,
-without stored outputs, holding a stub that raises
-``NotImplementedError`` naming the exercise (and, for a write-code exercise, the function
-to write and its signature). The check cell after it keeps its code but loses its stored
-output (which would say "correct" before anything is written), so a learner writes the
-function, runs the check cell and reads what is wrong. The one sentence of the
-``## Exercises`` cell that says where the solutions are is replaced by one saying where to
-write. Everything else is identical; two runs give identical files.
+A full notebook already holds, under each exercise, the learner's cell (tagged
+``exercise`` and ``exercise-N``, with a stub that raises ``NotImplementedError`` for a
+write-code exercise) and the check cell, whose stored output says "not written yet".
+A student copy drops the solution cells (tagged ``solution``) and says, in the
+``## Exercises`` cell, that the teacher has the solutions. Everything else is
+identical; two runs give identical files.
 
 Run it after every change to a notebook (a test fails while the copies are out of date).
 """
 
 import argparse
-import ast
 import copy
 import re
 import sys
@@ -25,97 +21,28 @@ from pathlib import Path
 
 import nbformat
 
-from rnn_helpers.grading import CHECK_CALL, EXERCISE_NUMBER
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 STUDENT = NOTEBOOKS / "student"
 
-SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
+SOLUTION_TAG = "solution"
 WHERE_SOLUTIONS_ARE = re.compile(
-    r"Try each exercise before you open its solution:.*?\(click the three dots to open one\)\.", flags=re.S
+    r"the solutions are in the collapsed\s+cells after it \(click the three dots to open one\)\."
 )
-WHERE_TO_WRITE = (
-    "Write your answer in the cell below each exercise, in place of the line that raises "
-    "`NotImplementedError`; then run the check cell after it, where there is one: it tells you "
-    "whether your function is right and, if not, what is wrong."
-)
+NO_SOLUTIONS_HERE = "your teacher has the worked solutions."
 
 
 def _is_solution(cell):
     return cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def _check_calls(cell):
-    return CHECK_CALL.findall(cell.source) if cell is not None and cell.cell_type == "code" else []
-
-
-def _function_to_write(solution_source, check_source):
-    """``name(arguments)`` of the function the check cell uses, defined in the solution; or None."""
-    try:
-        tree = ast.parse(solution_source)
-    except SyntaxError:
-        return None
-    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-    used = [node for node in functions if re.search(rf"\b{re.escape(node.name)}\b", check_source)]
-    chosen = (used or functions or [None])[0]
-    return None if chosen is None else f"{chosen.name}({ast.unparse(chosen.args)})"
-
-
-def stub_source(number, solution_source, check_cell=None):
-    """The code of the exercise cell that replaces the solution to exercise ``number``."""
-    checks = _check_calls(check_cell)
-    function = _function_to_write(solution_source, check_cell.source if checks else "")
-    name = f"Exercise {number}"
-    if function and checks:
-        comment = (
-            f"# {name}: replace these lines with your function\n"
-            f"#     def {function}:\n"
-            f"#         ...\n"
-            f"# then run the check cell below.\n"
-        )
-        message = f"{name}: write {function} in this cell, then run the check cell below ({checks[0]})."
-    elif checks:
-        comment = f"# {name}: replace these lines with your code, then run the check cell below.\n"
-        message = f"{name}: write your code in this cell, then run the check cell below ({checks[0]})."
-    else:
-        comment = (
-            f"# {name}: replace these lines with your code. There is no self-check for this\n"
-            f"# exercise: discuss your answer with your instructor or compare with a classmate.\n"
-        )
-        message = (
-            f"{name}: write your code in this cell. There is no self-check for this exercise: "
-            "discuss your answer with your instructor or compare with a classmate."
-        )
-    return f"{comment}raise NotImplementedError({message!r})"
-
-
 def student_copy(notebook):
-    """A copy of ``notebook`` with every solution cell replaced by an exercise stub."""
+    """A copy of ``notebook`` without its solution cells."""
     student = copy.deepcopy(notebook)
-    count = 0
-    for index, cell in enumerate(student.cells):
+    student.cells = [cell for cell in student.cells if not _is_solution(cell)]
+    for cell in student.cells:
         if cell.cell_type == "markdown" and "## Exercises" in cell.source:
-            cell.source = WHERE_SOLUTIONS_ARE.sub(WHERE_TO_WRITE, cell.source)
-        if not _is_solution(cell):
-            continue
-        count += 1
-        first_line = cell.source.splitlines()[0] if cell.source else ""
-        match = EXERCISE_NUMBER.search(first_line)
-        number = int(match.group(1)) if match else count
-        following = student.cells[index + 1] if index + 1 < len(student.cells) else None
-        cell.source = stub_source(number, cell.source, following)
-        tags = [tag for tag in cell.metadata.get("tags", []) if tag != SOLUTION_TAG]
-        tags = [EXERCISE_TAG, f"{EXERCISE_TAG}-{number}", *tags]  # the number survives the learner's edits
-        cell.metadata = nbformat.NotebookNode(
-            {key: value for key, value in cell.metadata.items() if key not in ("jupyter", "tags")}
-        )
-        cell.metadata["tags"] = tags
-        cell.outputs = []
-        cell.execution_count = None
-        if _check_calls(following):
-            following.outputs = []
-            following.execution_count = None
+            cell.source = WHERE_SOLUTIONS_ARE.sub(NO_SOLUTIONS_HERE, cell.source)
     return student
 
 

@@ -483,36 +483,68 @@ def _defined_names(tree):
     return names
 
 
+def _raises_not_implemented(function):
+    return any(
+        isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node.exc or ast.Constant(None))
+        for node in ast.walk(function)
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_write_code_exercises_are_checked_right_after_their_solution(path):
+def test_write_code_exercises_wait_for_the_learner(path):
+    """Stub, then its check (which says "not written yet"), then the solution under its own name."""
     notebook = read(path)
     problems, used = [], set()
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        called = _called_checks(parse(cell))
+        tree = parse(cell)
+        called = _called_checks(tree)
+        if is_solution(cell):
+            learner_names = sorted(name for name in _defined_names(tree) if name.startswith("my_"))
+            if learner_names:
+                problems.append(
+                    f"solution cell {index} defines {learner_names}: a solution has its own name "
+                    "(solution_...), so that the learner's check judges the learner's function"
+                )
+            checked = {
+                argument.id
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and _called_name(node) in CHECK_NAMES
+                for argument in node.args
+                if isinstance(argument, ast.Name)
+            }
+            for name in sorted(name for name in _defined_names(tree) if name.startswith("solution_")):
+                if name not in checked:
+                    problems.append(f"solution cell {index} defines {name} but does not check it")
+            continue
         if not called:
             continue
         used |= called
         previous = notebook.cells[index - 1] if index else None
-        if is_solution(cell) or cell.metadata.get("jupyter", {}).get("source_hidden"):
-            problems.append(
-                f"code cell {index} calls {sorted(called)} but is a hidden/solution cell: "
-                "the check cell must be visible and untagged"
-            )
-        if previous is None or not is_solution(previous) or previous.cell_type != "code":
-            problems.append(f"code cell {index} calls {sorted(called)} but does not directly follow a solution cell")
+        if cell.metadata.get("jupyter", {}).get("source_hidden"):
+            problems.append(f"code cell {index} calls {sorted(called)} but is hidden: the check cell must be visible")
+        if previous is None or previous.cell_type != "code" or "exercise" not in previous.metadata.get("tags", []):
+            problems.append(f"code cell {index} calls {sorted(called)} but does not directly follow its exercise cell")
             continue
-        defined = _defined_names(parse(previous))
-        for node in ast.walk(parse(cell)):
+        stubs = {
+            node.name: node
+            for node in parse(previous).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("my_")
+        }
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _called_name(node) in CHECK_NAMES:
                 arguments = [argument.id for argument in node.args if isinstance(argument, ast.Name)]
-                if not arguments or not set(arguments) <= defined:
+                if not arguments or not set(arguments) <= set(stubs):
                     problems.append(
-                        f"code cell {index}: {_called_name(node)}({', '.join(arguments)}) must be "
-                        f"given the function that solution cell {index - 1} defines "
-                        f"({sorted(defined) or 'nothing'})"
+                        f"code cell {index}: {_called_name(node)}({', '.join(arguments)}) must be given the "
+                        f"stub that exercise cell {index - 1} defines ({sorted(stubs) or 'nothing'})"
                     )
+        if not all(_raises_not_implemented(stub) for stub in stubs.values()):
+            problems.append(f"exercise cell {index - 1}: the stub must raise NotImplementedError")
+        printed = "".join(output.get("text", "") for output in cell.get("outputs", []))
+        if "not written yet" not in printed:
+            problems.append(f"code cell {index}: its stored output must say 'not written yet', found {printed!r}")
     if not used:
         problems.append("no write-code exercise: no code cell calls a check_...() from rnn_helpers.checks")
     for alternatives in REQUIRED_CHECKS.get(path.stem, []):
@@ -560,12 +592,21 @@ def _answer_in_first_line(notebook):
     cell.source = "# Exercise 1: copy the arrays, then nudge each entry\n" + cell.source.split("\n", 1)[1]
 
 
+def _first_stub(notebook):
+    return next(index for index, cell in enumerate(notebook.cells) if "exercise" in cell.metadata.get("tags", []))
+
+
 def _drop_check_cell(notebook):
-    del notebook.cells[_first_solution(notebook) + 1]
+    del notebook.cells[_first_stub(notebook) + 1]
 
 
 def _separate_check_cell(notebook):
-    notebook.cells.insert(_first_solution(notebook) + 1, nbformat.v4.new_markdown_cell("Now check it:"))
+    notebook.cells.insert(_first_stub(notebook) + 1, nbformat.v4.new_markdown_cell("Now check it:"))
+
+
+def _solution_under_the_learners_name(notebook):
+    cell = notebook.cells[_first_solution(notebook)]
+    cell.source = cell.source.replace("solution_", "my_")
 
 
 def _mention_the_source(notebook):
@@ -596,16 +637,9 @@ PLANTED_DEFECTS = [
         test_solutions_are_collapsed_and_start_with_a_neutral_line,
         "first line must be '# Solution to exercise 1'",
     ),
-    (
-        _drop_check_cell,
-        test_write_code_exercises_are_checked_right_after_their_solution,
-        "checked by check_numerical_gradient",
-    ),
-    (
-        _separate_check_cell,
-        test_write_code_exercises_are_checked_right_after_their_solution,
-        "does not directly follow a solution cell",
-    ),
+    (_drop_check_cell, test_write_code_exercises_wait_for_the_learner, "checked by check_numerical_gradient"),
+    (_separate_check_cell, test_write_code_exercises_wait_for_the_learner, "does not directly follow its exercise"),
+    (_solution_under_the_learners_name, test_write_code_exercises_wait_for_the_learner, "has its own name"),
     (_mention_the_source, test_the_notebook_stands_on_its_own, "'original notebook'"),
     (
         _assert_that_cannot_fail,

@@ -55,6 +55,10 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
+def is_guard(cell):
+    return cell.cell_type == "code" and "guard" in cell.metadata.get("tags", [])
+
+
 def is_solution(cell):
     return "solution" in cell.metadata.get("tags", [])
 
@@ -286,6 +290,7 @@ def parse(cell):
 
 
 def code_cells(notebook, solutions=False):
+    """``(index, cell, tree)`` of the code cells: the solutions, or all the others (guards included)."""
     return [
         (index, cell, parse(cell))
         for index, cell in enumerate(notebook.cells)
@@ -346,15 +351,48 @@ def test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers(path)
         )
     numbers = printed_numbers(notebook)
     trees = {index: tree for index, _, tree in cells + code_cells(notebook, solutions=True)}
+
+    def asserted(source):  # by the cell that prints the figure, or by the guard cell right after it
+        guard = source + 1 < len(notebook.cells) and is_guard(notebook.cells[source + 1])
+        return _has_assert(trees[source]) or (guard and _has_assert(trees[source + 1]))
+
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
             for figure in prose_figures(cell.source):
                 sources = backing_cells(figure, notebook, numbers)
-                if sources and not any(_has_assert(trees[source]) for source in sources):
+                if sources and not any(asserted(source) for source in sources):
                     problems.append(
                         f"markdown cell {index} quotes {figure}, printed by code cell(s) "
                         f"{sources} without any assert: assert what the prose claims"
                     )
+    assert not problems, f"{path.stem}:\n" + "\n".join(problems)
+
+
+def _assert_lines(tree):
+    """Lines holding an ``assert`` statement or an ``assert_...()`` call."""
+    return {
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assert)
+        or (isinstance(node, ast.Call) and (_called_name(node) or "").startswith("assert_"))
+    }
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_teaching_cell_shows_at_most_one_check_and_the_guards_are_hidden(path):
+    notebook = read(path)
+    problems = []
+    for index, cell, tree in code_cells(notebook):
+        if is_guard(cell):
+            if cell.metadata.get("jupyter", {}).get("source_hidden") is not True:
+                problems.append(f"guard cell {index}: its code must be hidden (metadata.jupyter.source_hidden)")
+            if index == 0 or notebook.cells[index - 1].cell_type != "code":
+                problems.append(f"guard cell {index}: it must follow the code cell whose figures it guards")
+        elif len(_assert_lines(tree)) > 1:
+            problems.append(
+                f"code cell {index} holds {len(_assert_lines(tree))} assert lines: keep the one that teaches "
+                "(hand result == helper) and move the others to a hidden guard cell after it"
+            )
     assert not problems, f"{path.stem}:\n" + "\n".join(problems)
 
 
@@ -621,9 +659,13 @@ def _unasserted_figure(notebook):
     index, figure = next(
         (index, printed)
         for index, printed in printed_numbers(notebook)
-        if "." in printed and not _has_assert(parse(notebook.cells[index]))
+        if "." in printed and not _has_assert(parse(notebook.cells[index])) and not is_guard(notebook.cells[index + 1])
     )
     notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(f"The first of them is {figure}."))
+
+
+def _second_visible_assert(notebook):
+    notebook.cells[_first_code(notebook)].source += "\nassert np.pi > 3\nassert np.e > 2"
 
 
 def _drop_estimated_time(notebook):
@@ -648,6 +690,7 @@ PLANTED_DEFECTS = [
     ),
     (_unasserted_figure, test_claims_are_backed_by_real_asserts_and_checked_against_the_helpers, "without any assert"),
     (_drop_estimated_time, test_every_notebook_has_the_series_structure, "Estimated time"),
+    (_second_visible_assert, test_a_teaching_cell_shows_at_most_one_check_and_the_guards_are_hidden, "assert lines"),
 ]
 
 

@@ -10,11 +10,13 @@ from .data import (
     PREDICTORS,
     TARGET,
     chronological_split,
+    continuous_runs,
     fit_scaler,
     load_weather,
     make_windows,
     scale,
     weather_windows,
+    window_last_days,
 )
 from .gradcheck import EPSILON, GRADIENT_TOLERANCE, check_gradients, numerical_gradient, relative_error
 from .losses import half_sse, half_sse_grad, mse, mse_grad
@@ -40,6 +42,7 @@ __all__ = [
     "check_gradients",
     "chronological_split",
     "clip_by_global_norm",
+    "continuous_runs",
     "fit_scaler",
     "fit_window_regression",
     "get_activation",
@@ -63,4 +66,5 @@ __all__ = [
     "stack_backward",
     "stack_forward",
     "weather_windows",
+    "window_last_days",
 ]

@@ -4,9 +4,8 @@ Both predict ``tmax_tomorrow`` for the last day of each window, the same target
 days the RNN is scored on. Derived in ``05_weather_data``.
 """
 
-import numpy as np
-
 from .data import PREDICTORS
+from .losses import mse
 
 
 def persistence_forecast(x, scaler):
@@ -29,25 +28,8 @@ def persistence_forecast(x, scaler):
     return today[:, PREDICTORS.index("tmax")]
 
 
-class WindowRegression:
-    """A fitted linear model: ``predict(flat) = flat @ coef_ + intercept_``.
-
-    A baseline of ``05_weather_data``; ``06_training_loop`` compares the RNN with it.
-    """
-
-    def __init__(self, coef, intercept):
-        self.coef_, self.intercept_ = coef, intercept
-
-    def predict(self, flat):
-        """Predictions for ``flat`` of shape (N, T * F), one per row."""
-        return np.asarray(flat, dtype=float) @ self.coef_ + self.intercept_
-
-
 def fit_window_regression(x, y):
     """Least-squares linear regression from every feature of a window to its last target.
-
-    Centre the features and the target, then solve least squares for the weights (as
-    ``sklearn.linear_model.LinearRegression`` does); the intercept puts the means back.
 
     Parameters
     ----------
@@ -56,17 +38,19 @@ def fit_window_regression(x, y):
 
     Returns
     -------
-    WindowRegression
-        ``coef_`` (T * F,), ``intercept_``; predict with ``model.predict(x.reshape(len(x), -1))``.
+    sklearn.linear_model.LinearRegression
+        Fitted on the flattened windows: ``coef_`` (T * F,), ``intercept_``; predict
+        with ``model.predict(x.reshape(len(x), -1))``.
 
     Notes
     -----
-    A baseline of ``05_weather_data``; ``06_training_loop`` compares the RNN with it.
+    A baseline of ``05_weather_data``, which solves the same least-squares problem with
+    ``np.linalg.lstsq``; ``06_training_loop`` compares the RNN with it.
     """
-    flat, target = x.reshape(len(x), -1), y[:, -1, 0]
-    flat_mean, target_mean = flat.mean(axis=0), target.mean()
-    coef = np.linalg.lstsq(flat - flat_mean, target - target_mean, rcond=None)[0]
-    return WindowRegression(coef, float(target_mean - flat_mean @ coef))
+    # Imported here for the reason given in data.fit_scaler (import time).
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression().fit(x.reshape(len(x), -1), y[:, -1, 0])
 
 
 def baseline_scores(windows, scaler):
@@ -86,7 +70,6 @@ def baseline_scores(windows, scaler):
     scores = {"tomorrow = today": {}, "linear regression (window)": {}}
     for part, (x, y) in windows.items():
         actual = y[:, -1, 0]
-        scores["tomorrow = today"][part] = float(np.mean((persistence_forecast(x, scaler) - actual) ** 2))
-        predicted = regression.predict(x.reshape(len(x), -1))
-        scores["linear regression (window)"][part] = float(np.mean((predicted - actual) ** 2))
+        scores["tomorrow = today"][part] = mse(actual, persistence_forecast(x, scaler))
+        scores["linear regression (window)"][part] = mse(actual, regression.predict(x.reshape(len(x), -1)))
     return scores

@@ -26,6 +26,7 @@ check_scaling              ``f(train, valid, test) -> three (rows, 3) arrays``  
 check_schedule             ``f(lr, step, total_steps) -> float``                        06
 check_training_step        ``f(params, x, y, lr, clip_norm) -> (new_params, loss)``     06
 check_stack_backward       ``f(cache, output_grad, layers) -> list of dict``            06
+check_carry                ``f(x, y, params, chunk_length) -> (hiddens, chunk_grads)``  07
 =========================  ==========================================================  ==========
 
 Checking a whole notebook, as a teacher does, is ``rnn_helpers.grading``
@@ -37,7 +38,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from types import SimpleNamespace
+from types import SimpleNamespace, TracebackType
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ from .mistakes import BY_ID, for_check, helpers_with
 from .optim import clip_by_global_norm, linear_schedule, sgd_step
 from .rnn import PARAM_NAMES, init_params, rnn_backward, rnn_forward
 from .stack import init_stack, stack_backward, stack_forward
+from .truncated import chunk_bounds, truncated_bptt
 
 # Relative to the largest expected entry: float32 arithmetic stays well inside it, every
 # catalogued mistake far outside.
@@ -56,6 +58,8 @@ TOLERANCE = 1e-5
 NOTEBOOK_OF_CHECK = {
     "check_relu_forward": "01_relu_toy",
     "check_forward": "02_tanh_forward",
+    "check_tanh_step": "02_tanh_forward",
+    "check_hidden_grad": "03_manual_backprop",
     "check_numerical_gradient": "03_manual_backprop",
     "check_backward": "04_bptt_loop",
     "check_clip": "04_bptt_loop",
@@ -64,6 +68,7 @@ NOTEBOOK_OF_CHECK = {
     "check_schedule": "06_training_loop",
     "check_training_step": "06_training_loop",
     "check_stack_backward": "06_training_loop",
+    "check_carry": "07_memory",
 }
 
 
@@ -99,18 +104,44 @@ class _NotWrittenYet(Exception):
 
 
 def waits_for_the_learner(check):
-    """Make ``check`` print one friendly line, and pass, while the learner's function is still the stub."""
+    """Make ``check`` print one friendly line, and pass, while the learner's function is still the stub.
+
+    When the check fails, Jupyter shows the learner's own call and the check's message, no
+    frame of this module: IPython skips a frame that sets ``__tracebackhide__`` except the
+    last one, and an exception's ``_render_traceback_`` replaces the whole traceback.
+    """
 
     @functools.wraps(check)
     def waiting(function, *args, **kwargs):
+        __tracebackhide__ = True
         try:
             return check(function, *args, **kwargs)
         except _NotWrittenYet:
             name = getattr(function, "__name__", "your function")
             print(f"{check.__name__}: not written yet: fill in `{name}` above, then run this cell again.")
             return None
+        except AssertionError as error:
+            error._render_traceback_ = functools.partial(_learner_traceback, error)
+            raise
 
     return waiting
+
+
+def _learner_traceback(error):
+    """IPython's traceback of ``error`` cut before the first frame of this module."""
+    try:
+        from IPython import get_ipython
+
+        kept, entry = [], error.__traceback__
+        while entry is not None and Path(entry.tb_frame.f_code.co_filename).resolve() != Path(__file__).resolve():
+            kept.append(entry)
+            entry = entry.tb_next
+        trimmed = None
+        for entry in reversed(kept):
+            trimmed = TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+        return get_ipython().InteractiveTB.structured_traceback(type(error), error, trimmed)
+    except Exception:  # outside IPython, or another IPython: the message alone
+        return traceback.format_exception_only(type(error), error)
 
 
 def _call(check, function, args, call_text, returns):
@@ -290,6 +321,12 @@ def _verify(check, case_text, expected, got, candidates, steps=False):
 def _shape_advice(check, label, want, have):
     """The values are right, only an axis of length 1 is extra or missing."""
     text = "The values are right, only the shape is not: "
+    if have.ndim == want.ndim + 1 and have.shape[0] != 1 and 1 in have.shape[1:]:
+        return text + (
+            f"your result has shape {have.shape}: each step's row kept an axis of length 1 (a list of (1, "
+            f"{want.shape[-1]}) arrays?). Stack the rows into one array of shape {want.shape} with "
+            "`np.vstack(rows)`, or store each step in row t of an array made with `np.zeros`."
+        )
     if have.ndim > want.ndim:
         if check == "check_forward" and want.ndim == 2:
             return text + "for a (T, F) input return (T, O) and (T, H): drop the batch axis (e.g. with `[0]`)."
@@ -317,12 +354,13 @@ def _named(check, mistake_id, name, summary):
     raise AssertionError(f"{check}: {summary}\nLikely mistake: {BY_ID[mistake_id].describe(name)}")
 
 
-def _run_case(check, case, got, to_quantities, reference=None, steps=False, case_text=""):
+def _run_case(check, case, got, to_quantities, reference=None, steps=False, case_text="", mistakes=None):
     """Compare one case: the learner's result ``got`` against ``case.expected``.
 
     ``to_quantities`` turns a result (the learner's, the expected one, or a known
     mistake's) into labelled values; ``reference(helpers)`` recomputes the expected
     result with other helpers (those with a catalogued mistake's edits applied).
+    ``mistakes`` limits the known mistakes that may be named (default: all of the check's).
     """
     try:
         got_quantities = {label: _as_array(label, value) for label, value in to_quantities(got).items()}
@@ -331,7 +369,7 @@ def _run_case(check, case, got, to_quantities, reference=None, steps=False, case
     expected = {label: np.asarray(value, dtype=float) for label, value in to_quantities(case.expected).items()}
 
     def candidates():
-        for mistake in for_check(check):
+        for mistake in for_check(check) if mistakes is None else mistakes:
             producers = list(mistake.wrong)
             if mistake.edits and reference is not None:
                 producers.append(lambda _, edits=mistake.edits: reference(helpers_with(edits)))
@@ -360,6 +398,16 @@ def _reproduces(case, got, to_quantities, mistake_id):
     )
 
 
+def _same_dicts(first, second):
+    """Whether two results are dicts with the same keys and exactly equal arrays."""
+    try:
+        return first.keys() == second.keys() and all(
+            np.array_equal(np.asarray(first[key], dtype=float), np.asarray(second[key], dtype=float)) for key in first
+        )
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 def _first_change(before, after):
     """The first parameter of ``after`` that no longer equals ``before``, or None."""
     for name, value in before.items():
@@ -380,6 +428,7 @@ def check_relu_forward(my_relu_forward):
     """
     check = "check_relu_forward"
     params, (single, _) = _cases()
+    single = single[::-1].copy()  # under ReLU every unit of this case's first row is off; its last row is not
     params["h_bias"][:] = 0
     params["o_bias"][:] = 0
     expected, _ = rnn_forward(single, params, activation="relu")
@@ -440,6 +489,53 @@ def check_forward(my_forward):
 
 
 @waits_for_the_learner
+def check_tanh_step(my_tanh_step):
+    """Check ``my_tanh_step(x_t, previous_hidden, params) -> hidden``: one step of the tanh layer.
+
+    ``x_t`` is (1, F), ``previous_hidden`` and the result (1, H). Derived in ``02_tanh_forward``.
+    """
+    check = "check_tanh_step"
+    params, (single, _) = _cases()
+    previous = np.tanh(single[:1] @ params["i_weight"] + params["h_bias"])  # h_0 of that sequence
+    x_t = single[1:2]
+    expected = np.tanh(x_t @ params["i_weight"] + previous @ params["h_weight"] + params["h_bias"])
+    case = SimpleNamespace(x_t=x_t, previous_hidden=previous, params=params, expected=expected)
+    got = _call(
+        check,
+        my_tanh_step,
+        (x_t.copy(), previous.copy(), _copy(params)),
+        "my_tanh_step(x_t, previous_hidden, params) with x_t of shape (1, 3) and previous_hidden (1, 4)",
+        "the new hidden state, shape (1, H)",
+    )
+    _run_case(check, case, got, lambda hidden: {"hidden": hidden}, case_text="at step t = 1")
+    print("check_tanh_step: correct.")
+
+
+@waits_for_the_learner
+def check_hidden_grad(my_hidden_grad):
+    """Check ``my_hidden_grad(output_grad, next_pre_grad, params) -> dL/dh_t`` at one step.
+
+    ``output_grad`` is dL/dy_t (1, O), ``next_pre_grad`` dL/dz_{t+1} (1, H); the result is
+    dL/dh_t (1, H). Derived in ``03_manual_backprop``.
+    """
+    check = "check_hidden_grad"
+    params, _ = _cases(n_hidden=4, n_outputs=2)
+    random = np.random.default_rng(7)
+    output_grad, next_pre_grad = random.normal(size=(1, 2)), random.normal(size=(1, 4))
+    expected = output_grad @ params["o_weight"].T + next_pre_grad @ params["h_weight"].T
+    case = SimpleNamespace(output_grad=output_grad, next_pre_grad=next_pre_grad, params=params, expected=expected)
+    got = _call(
+        check,
+        my_hidden_grad,
+        (output_grad.copy(), next_pre_grad.copy(), _copy(params)),
+        "my_hidden_grad(output_grad, next_pre_grad, params) with output_grad (1, 2) and next_pre_grad (1, 4)",
+        "dL/dh_t, shape (1, H)",
+    )
+    _run_case(check, case, got, lambda hidden_grad: {"dL/dh_t": hidden_grad}, case_text="at step t = 1")
+    print("check_hidden_grad: correct.")
+
+
+@waits_for_the_learner
 def check_numerical_gradient(my_numerical_gradient):
     """Check ``my_numerical_gradient(loss_fn, params, epsilon=1e-6) -> dict`` (central differences).
 
@@ -453,6 +549,7 @@ def check_numerical_gradient(my_numerical_gradient):
         outputs, _ = rnn_forward(single, candidate)
         return float(np.sum(np.sin(outputs)))
 
+    results = []
     for epsilon in (1e-3, None):
         given = _copy(params)
         arguments = (loss_fn, given) if epsilon is None else (loss_fn, given, epsilon)
@@ -463,6 +560,15 @@ def check_numerical_gradient(my_numerical_gradient):
             _named(
                 check, "params_modified", changed, f"after {call_text}, params[{changed!r}] is no longer what it was."
             )
+        results.append((epsilon, got))
+    if _same_dicts(results[0][1], results[1][1]):
+        _named(
+            check,
+            "epsilon_ignored",
+            "",
+            "your function returns exactly the same gradients with epsilon=1e-3 and with the default 1e-6.",
+        )
+    for epsilon, got in results:
         case = SimpleNamespace(
             loss_fn=loss_fn,
             params=params,
@@ -524,8 +630,13 @@ def check_clip(my_clip):
     """
     check = "check_clip"
     params, _ = _cases()
-    for max_norm in (0.5, 1e6):
-        grads = {name: value * 3 for name, value in params.items()}
+    grads = {name: value * 3 for name, value in params.items()}
+
+    def to_quantities(result):
+        return _grad_dict("clipped {name} gradient", result)
+
+    runs = []
+    for max_norm in (0.5, 1e6):  # a norm above max_norm, then one below it
         case = SimpleNamespace(grads=grads, max_norm=max_norm, expected=clip_by_global_norm(grads, max_norm))
         given = _copy(grads)
         got = _call(check, my_clip, (given, max_norm), f"my_clip(grads, {max_norm})", "a dict of clipped gradients")
@@ -537,13 +648,23 @@ def check_clip(my_clip):
                 f"grads[{changed!r}]",
                 f"after my_clip(grads, {max_norm}), the grads passed in (grads[{changed!r}]) have changed.",
             )
+        runs.append((case, got))
+    # Two mistakes can give the same result on one case (for a norm above max_norm, an upside-down
+    # factor and max for min both leave the gradients as they are): name only one that fits both.
+    fitting = [
+        mistake
+        for mistake in for_check(check)
+        if mistake.wrong and all(_reproduces(case, got, to_quantities, mistake.id) for case, got in runs)
+    ]
+    for case, got in runs:
         _run_case(
             check,
             case,
             got,
-            lambda result: _grad_dict("clipped {name} gradient", result),
-            lambda helpers: helpers.clip_by_global_norm(grads, max_norm),
-            case_text=f"(max_norm={max_norm})",
+            to_quantities,
+            lambda helpers, max_norm=case.max_norm: helpers.clip_by_global_norm(grads, max_norm),
+            case_text=f"(max_norm={case.max_norm})",
+            mistakes=fitting or None,
         )
     print("check_clip: correct.")
 
@@ -779,11 +900,13 @@ def check_stack_backward(my_stack_backward):
     Derived in ``06_training_loop``.
     """
     check = "check_stack_backward"
-    layers = init_stack(3, (4, 3), 2, seed=5)
+    layers = init_stack(3, (2, 3), 2, seed=5)  # layer 0 outputs 2 values: the top's gradient fits it too
     x = np.random.default_rng(5).normal(size=(2, 5, 3))
     outputs, cache = stack_forward(x, layers)
     output_grad = np.random.default_rng(6).normal(size=outputs.shape)
-    case = SimpleNamespace(expected=stack_backward(cache, output_grad, layers))
+    case = SimpleNamespace(
+        expected=stack_backward(cache, output_grad, layers), cache=cache, output_grad=output_grad, layers=layers
+    )
     got = _call(
         check,
         my_stack_backward,
@@ -797,6 +920,18 @@ def check_stack_backward(my_stack_backward):
     )
 
     def to_quantities(result):
+        if isinstance(result, (list, tuple)) and 0 < len(result) < len(layers):
+            present = [
+                index
+                for index, expected in enumerate(case.expected)
+                if any(_same_dicts(layer_grads, expected) for layer_grads in result)
+            ]
+            missing = [index for index in range(len(layers)) if index not in present]
+            if present and missing:
+                raise _Unusable(
+                    f"your list holds {len(result)} gradient dict(s) but the stack has {len(layers)} layers: "
+                    f"the gradients of layer(s) {missing} are missing. " + _advice(check, BY_ID["stack_layer_missing"])
+                )
         if not isinstance(result, (list, tuple)) or len(result) != len(layers):
             raise _Unusable(
                 f"expected a list of {len(layers)} gradient dicts, one per layer "
@@ -827,6 +962,66 @@ def check_stack_backward(my_stack_backward):
         case_text=case_text,
     )
     print("check_stack_backward: correct.")
+
+
+@waits_for_the_learner
+def check_carry(my_carry):
+    """Check ``my_carry(x, y, params, chunk_length) -> (hiddens, chunk_grads)``: truncated BPTT.
+
+    ``hiddens`` are the hidden states of the whole sequence, computed chunk after chunk
+    with the state carried across; ``chunk_grads`` holds one gradient dict per chunk, for
+    the chunk's loss 0.5 * sum((y_hat - y)**2), stopped at the chunk's first step (tanh).
+    Derived in ``07_memory``.
+    """
+    check = "check_carry"
+    params, (single, batch) = _cases(steps=10)
+    random = np.random.default_rng(7)
+    for x, chunk_length in ((single, 4), (batch, 3)):
+        y = random.normal(size=x.shape[:-1] + (params["o_weight"].shape[1],))
+        bounds = chunk_bounds(x.shape[-2], chunk_length)
+        case = SimpleNamespace(
+            x=x, y=y, params=params, chunk_length=chunk_length, expected=truncated_bptt(x, y, params, chunk_length)
+        )
+        got = _call(
+            check,
+            my_carry,
+            (x.copy(), y.copy(), _copy(params), chunk_length),
+            f"my_carry(x, y, params, {chunk_length}) with x of shape {x.shape}",
+            "(hiddens, chunk_grads): every hidden state, and one gradient dict per chunk",
+        )
+
+        def hidden_states(result):
+            return {"hiddens": _pair(result, "hiddens", "chunk_grads")[0]}
+
+        def chunk_gradients(result, n_chunks=len(bounds), chunk_length=chunk_length, n_steps=x.shape[-2]):
+            chunk_grads = _pair(result, "hiddens", "chunk_grads")[1]
+            if not isinstance(chunk_grads, (list, tuple)) or len(chunk_grads) != n_chunks:
+                length = f" of length {len(chunk_grads)}" if isinstance(chunk_grads, (list, tuple)) else ""
+                raise _Unusable(
+                    f"expected a list of {n_chunks} gradient dicts, one per chunk ({n_steps} steps in chunks of "
+                    f"{chunk_length}, the last one shorter), got {type(chunk_grads).__name__}{length}."
+                )
+            quantities = {}
+            for index, grads in enumerate(chunk_grads):
+                if isinstance(grads, (tuple, list)) and len(grads) == 2 and isinstance(grads[0], dict):
+                    raise _Unusable(
+                        f"the gradients of chunk {index} are a pair, not a dict: chunk_backward returns "
+                        "(grads, start_grad). Keep the first and drop dL/ds: `grads, _ = chunk_backward(...)`."
+                    )
+                quantities.update(_grad_dict(f"chunk {index} {{name}} gradient", grads))
+            return quantities
+
+        def reference(helpers, x=x, y=y, chunk_length=chunk_length):
+            return helpers.truncated_bptt(x, y, params, chunk_length)
+
+        case_text = f"{_x_text(x)} in chunks of {chunk_length} steps"
+        try:
+            _run_case(check, case, got, hidden_states, reference, steps=True, case_text=case_text)
+        except AssertionError as error:
+            starts = ", ".join(str(start) for start, _ in bounds)
+            raise AssertionError(f"{error}\n(The chunks start at steps t = {starts}.)") from None
+        _run_case(check, case, got, chunk_gradients, reference, case_text=case_text)
+    print("check_carry: correct for one sequence and for a batch.")
 
 
 if __name__ == "__main__":  # python -m rnn_helpers.checks NOTEBOOK: the checker of rnn_helpers.grading

@@ -9,6 +9,7 @@ Ctrl-C stops training after the current batch and prints the results so far.
 """
 
 import argparse
+import contextlib
 import inspect
 import json
 import math
@@ -18,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import baseline_scores
-from .data import load_weather, weather_windows
-from .plots import save_training_report
+from .data import continuous_runs, load_weather, weather_windows
 from .train import train
 
 
@@ -30,7 +30,9 @@ def run(args, log=None):
     and always the last one). In the returned dict, ``history`` has one entry per
     epoch, ``best_epoch`` is the 0-based index of the lowest validation MSE, and the
     ``mse``/``rmse`` of ``"rnn"`` are those of the returned (last) model, the same
-    model as the last history entry.
+    model as the last history entry. ``runs`` lists the first and last day of every
+    run of consecutive days with a target (more than one when the dates have gaps);
+    the RNN and both baselines are scored on the same windows, inside those runs.
     """
     return train_from_args(args, log)[0]
 
@@ -42,7 +44,9 @@ def train_from_args(args, log=None):
             f"No weather file at '{args.data}'. Pass the path of a CSV with the columns date, "
             "tmax, tmin, rain, or omit --data to use the bundled Seattle data."
         )
-    frame = load_weather(args.data, verbose=not args.json)
+    # load_weather's notes (blank cells filled, gaps in the dates) go where the epoch log goes.
+    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+        frame = load_weather(args.data)
     try:
         windows, scaler = weather_windows(frame, length=args.window)
     except ValueError as error:
@@ -74,6 +78,7 @@ def train_from_args(args, log=None):
         {
             "data": str(args.data or "bundled Seattle data"),
             "days": len(frame),
+            "runs": [[f"{run.index[0]:%Y-%m-%d}", f"{run.index[-1]:%Y-%m-%d}"] for run in continuous_runs(frame)],
             "epochs_done": len(result.history["train"]),
             "interrupted": result.interrupted,
             "best_epoch": result.best_epoch,
@@ -86,6 +91,16 @@ def train_from_args(args, log=None):
         result,
         windows,
     )
+
+
+def save_training_report(result, test_windows, path):
+    """``rnn_helpers.plots.save_training_report``, imported only when ``--plot`` asks for it.
+
+    matplotlib takes about 0.3 s to import, which a run without a plot need not pay.
+    """
+    from .plots import save_training_report as save
+
+    save(result, test_windows, path)
 
 
 def _epoch_line(epoch, epochs, history, interrupted=False):
@@ -130,7 +145,8 @@ def build_parser():
     parser.add_argument(
         "--data",
         metavar="CSV",
-        help="daily weather: date (YYYY-MM-DD), tmax, tmin, rain; one row per day (default: the bundled Seattle data)",
+        help="daily weather: date (YYYY-MM-DD), tmax, tmin, rain; missing days are gaps that no window "
+        "spans (default: the bundled Seattle data)",
     )
     parser.add_argument(
         "--hidden", type=int, default=defaults["hidden_sizes"][0], help="hidden units per layer (default: %(default)s)"

@@ -25,39 +25,54 @@ def bundled_data_path():
 
 
 def load_weather(path=None, verbose=True):
-    """Load daily weather as a DataFrame indexed by date, one row per calendar day.
+    """Load daily weather as a DataFrame indexed by date, one row per day that has a target.
 
     Parameters
     ----------
     path : str or Path, optional
         A comma-separated UTF-8 text file whose first column is the date, written
         year-month-day (``2020-01-31``), with the columns ``tmax``, ``tmin`` (degrees F)
-        and ``rain`` (inches). Rows may come in any order, but every day from the first
-        to the last needs a row. ``tmax_tomorrow`` is derived from the next day's
-        ``tmax`` when absent. Default: the bundled Seattle record, 2012-2015.
+        and ``rain`` (inches). The first column's header may be blank. Rows may come in
+        any order, and days may be missing (gaps). ``tmax_tomorrow`` is derived from
+        the next day's ``tmax`` when absent. Default: the bundled Seattle record, 2012-2015.
     verbose : bool
-        Report how many blank cells were forward-filled.
+        Print one line on how many blank cells were forward-filled, and one line on the
+        gaps in the dates (how many days are missing, the longest gap and where it is).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``tmax, tmin, rain, tmax_tomorrow`` (float), one row per day,
-        sorted by date. Blank cells (or ``NA``) are forward-filled; the rows of a
-        derived ``tmax_tomorrow`` end one day before the data does.
+        Columns ``tmax, tmin, rain, tmax_tomorrow`` (float), sorted by date. Blank
+        cells (or ``NA``) are forward-filled. A day without a target (see Notes) is
+        left out, so the result stops one day before the data does, and one day
+        before each gap. ``continuous_runs`` cuts it into runs of consecutive days.
 
     Raises
     ------
     FileNotFoundError, ValueError
         With the file name, the first offending line and what to do: for a file that
-        is not UTF-8 comma-separated text, dates that are not year-month-day, a blank,
-        repeated or missing day, a row with too many or too few fields, text or
-        infinite values in a numeric column, or a column that is blank on every row.
+        is not UTF-8 comma-separated text, dates that are not year-month-day, a blank
+        or repeated date, a row with too many or too few fields, text or infinite
+        values in a numeric column, a column that is blank on every row, or a blank
+        value on the first day of the file or the first day after a gap.
 
     Notes
     -----
     Used from ``01_relu_toy`` on; the cleaning is explained in ``05_weather_data``.
-    A target must be the next calendar day's maximum, so a file with a missing,
-    repeated or blank date is refused rather than guessed at.
+
+    A day's target is its ``tmax_tomorrow`` cell when the file has that column and
+    the cell is filled in, else the next calendar day's ``tmax``. The rule at a gap:
+    a day whose next calendar day has no row (the last day before a gap) has no
+    target, whatever its ``tmax_tomorrow`` cell says. A file that made the column by
+    shifting its rows up by one, as the course's file did, holds there the ``tmax``
+    of the first day after the gap, which can be years later; the loader cannot tell
+    such a value from a measured one, so it trusts neither. The last day of the file
+    keeps its own ``tmax_tomorrow`` when it has one: no later row exists that a shift
+    could have copied (the bundled file's last day holds the ``tmax`` of 2015-12-31
+    this way).
+
+    Forward filling never crosses a gap: the first day after a gap must be complete,
+    like the first day of the file. A repeated date is refused rather than guessed at.
     """
     path = bundled_data_path() if path is None else Path(path)
     if not path.is_file():
@@ -87,7 +102,8 @@ def load_weather(path=None, verbose=True):
     frame.index = dates.rename("date")
     order = np.argsort(frame.index.to_numpy(), kind="stable")
     frame, lines = frame.iloc[order], lines[order]
-    _check_one_row_per_day(frame.index, lines, path)
+    steps = _day_steps(frame.index)
+    _refuse_repeated_days(frame.index, lines, steps, path)
 
     blank_columns = [column for column in PREDICTORS if frame[column].isna().all()]
     if blank_columns:
@@ -100,21 +116,36 @@ def load_weather(path=None, verbose=True):
             f"The first day in '{path}' ({frame.index[0].date()}, line {lines[0]}) has a blank "
             "value, so there is nothing to forward-fill it from. Fill it in or drop that day."
         )
-    gaps = int(frame.isna().sum().sum())
+    _refuse_blank_days_after_gaps(frame, lines, steps, path)
+    blank = frame.isna().to_numpy()
+    # Every run of consecutive days starts complete (checked above): no fill crosses a gap.
     frame[PREDICTORS] = frame[PREDICTORS].ffill()
-    # Every row is the day after the one before (checked above), so the next row is tomorrow.
-    tomorrow = frame["tmax"].shift(-1)
-    frame[TARGET] = frame[TARGET].fillna(tomorrow) if TARGET in frame.columns else tomorrow
-    if np.isnan(frame[TARGET].iloc[-1]):
-        gaps -= TARGET in columns
-        frame = frame.iloc[:-1]
+    has_next_day = np.append(steps == 1, False)
+    before_gap = np.append(steps > 1, False)
+    tomorrow = frame["tmax"].shift(-1).where(has_next_day)
+    # The rule at a gap (docstring, Notes): the day before it has no target.
+    target = frame[TARGET].mask(before_gap).fillna(tomorrow) if TARGET in frame.columns else tomorrow
+    frame[TARGET] = target
+    has_target = frame[TARGET].notna().to_numpy()
+    file_days = frame.index
+    # Blank target cells count as filled only on the days kept (filled from the next day).
+    filled = int(blank[:, : len(PREDICTORS)].sum()) + int((blank[:, len(PREDICTORS) :] & has_target[:, None]).sum())
+    frame = frame.iloc[np.flatnonzero(has_target)]
     if len(frame) == 0:
+        if before_gap.any():
+            raise ValueError(
+                f"No day in '{path}' is followed by its next calendar day, so no day has a "
+                "target (the next day's tmax). It needs runs of consecutive days, each of at "
+                "least a few weeks."
+            )
         raise ValueError(
             f"The weather file '{path}' has one day and no tomorrow for it. It needs a row "
             "for every day of a period of at least a few weeks."
         )
-    if gaps and verbose:
-        print(f"load_weather: forward-filled {gaps} missing value(s) in {path.name}")
+    if filled and verbose:
+        print(f"load_weather: forward-filled {filled} missing value(s) in {path.name}")
+    if before_gap.any() and verbose:
+        print(_gaps_line(path, file_days, lines, steps))
     return frame
 
 
@@ -223,8 +254,12 @@ def _parse_numbers(cells, column, dates, lines, path):
     return numbers
 
 
-def _check_one_row_per_day(index, lines, path):
-    steps = np.diff(index.to_numpy()).astype("timedelta64[D]").astype(int)
+def _day_steps(index):
+    """Whole days from each date of a sorted ``index`` to the next (1 for consecutive days)."""
+    return np.diff(index.to_numpy()).astype("timedelta64[D]").astype(int)
+
+
+def _refuse_repeated_days(index, lines, steps, path):
     if (steps == 0).any():
         later = int(np.argmax(steps == 0)) + 1
         raise ValueError(
@@ -232,15 +267,32 @@ def _check_one_row_per_day(index, lines, path):
             f"{min(lines[later - 1], lines[later])} and {max(lines[later - 1], lines[later])}). "
             "Keep one row per day."
         )
-    if (steps > 1).any():
-        after = int(np.argmax(steps > 1))
-        missing = int(steps[after]) - 1
+
+
+def _refuse_blank_days_after_gaps(frame, lines, steps, path):
+    """Refuse a blank cell on the first day after a gap: the day to fill it from is missing."""
+    after_gap = np.flatnonzero(steps > 1) + 1
+    blank = after_gap[frame[PREDICTORS].iloc[after_gap].isna().any(axis=1).to_numpy()]
+    if len(blank):
+        first = int(blank[0])
         raise ValueError(
-            f"'{path}' has no row for the {missing} day(s) between {index[after].date()} (line "
-            f"{lines[after]}) and {index[after + 1].date()} (line {lines[after + 1]}). Each "
-            "day's target is the next calendar day's tmax, so every day needs a row: add the "
-            "missing days (blank cells are forward-filled) or use only the days after the gap."
+            f"The first day after a gap in '{path}' ({frame.index[first].date()}, line "
+            f"{lines[first]}) has a blank value, and the day before it has no row, so there is "
+            f"nothing to forward-fill it from ({len(blank)} such day(s)). Fill it in or drop that day."
         )
+
+
+def _gaps_line(path, index, lines, steps):
+    """One line on the gaps in the dates: how many days are missing, the longest gap and where."""
+    gaps = np.flatnonzero(steps > 1)
+    longest = int(gaps[np.argmax(steps[gaps])])
+    missing = int((steps[gaps] - 1).sum())
+    return (
+        f"load_weather: {path.name} has no rows for {missing:,} day(s) in {len(gaps)} gap(s), the "
+        f"longest {int(steps[longest]) - 1:,} day(s) between {index[longest].date()} (line "
+        f"{lines[longest]}) and {index[longest + 1].date()} (line {lines[longest + 1]}); windows stay "
+        f"within the {len(gaps) + 1} runs of consecutive days, and the last day before a gap has no target."
+    )
 
 
 def chronological_split(frame, train_fraction=0.7, valid_fraction=0.15):
@@ -257,6 +309,8 @@ def chronological_split(frame, train_fraction=0.7, valid_fraction=0.15):
     -------
     tuple of pandas.DataFrame
         ``(train, valid, test)``: consecutive, non-overlapping, covering every row.
+        The fractions count rows, so a gap in the dates stays inside a part or
+        falls between two.
 
     Notes
     -----
@@ -272,62 +326,25 @@ def chronological_split(frame, train_fraction=0.7, valid_fraction=0.15):
     return frame.iloc[:train_end], frame.iloc[train_end:valid_end], frame.iloc[valid_end:]
 
 
-class Scaler:
-    """Per-column standardisation: ``(values - mean_) / scale_``, and back.
-
-    The arithmetic of scikit-learn's ``StandardScaler`` (population standard deviation;
-    a constant column gets ``scale_`` 1), with its attribute and method names, in a few
-    lines of NumPy: importing scikit-learn would take longer than training on the
-    bundled data.
-
-    Notes
-    -----
-    The arithmetic is worked out by hand in ``05_weather_data``.
-    """
-
-    def __init__(self, mean, scale):
-        self.mean_, self.scale_ = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
-        self.var_ = self.scale_**2
-        self.n_features_in_ = len(self.mean_)
-
-    @classmethod
-    def fit(cls, values):
-        """Fit on ``values`` (rows, F): the mean and standard deviation of every column."""
-        values = np.asarray(values, dtype=float)
-        mean = values.mean(axis=0)
-        variance = ((values - mean) ** 2).mean(axis=0)
-        # A column that is constant up to rounding keeps its values' spread: scale 1.
-        eps, rows = np.finfo(float).eps, len(values)
-        constant = (variance <= rows * eps * variance + (rows * mean * eps) ** 2) | (np.sqrt(variance) < 10 * eps)
-        return cls(mean, np.where(constant, 1.0, np.sqrt(variance)))
-
-    def transform(self, values):
-        """Scaled copy of ``values`` (rows, F)."""
-        return (np.asarray(values, dtype=float) - self.mean_) / self.scale_
-
-    def inverse_transform(self, values):
-        """Undo ``transform``: values in their own units again."""
-        return np.asarray(values, dtype=float) * self.scale_ + self.mean_
-
-    def __repr__(self):
-        return f"Scaler(mean_={np.round(self.mean_, 4).tolist()}, scale_={np.round(self.scale_, 4).tolist()})"
-
-
 def fit_scaler(train, columns=PREDICTORS):
     """Fit a scaler on the training part only (no peeking at later days).
 
     Returns
     -------
-    Scaler
-        ``mean_`` and ``scale_`` (standard deviation) of every column of ``train[columns]``,
-        as ``sklearn.preprocessing.StandardScaler`` computes them; apply it with
-        ``scale(part, scaler, columns)``.
+    sklearn.preprocessing.StandardScaler
+        Fitted on ``train[columns]`` (as an array): ``mean_`` and ``scale_`` (the
+        population standard deviation; 1 for a constant column) of every column.
+        Apply it with ``scale(part, scaler, columns)``; ``inverse_transform`` undoes it.
 
     Notes
     -----
-    Derived in ``05_weather_data``.
+    The arithmetic is worked out by hand in ``05_weather_data``.
     """
-    return Scaler.fit(train[columns].to_numpy())
+    # Imported here, not at the top: scikit-learn takes about 0.9 s to import (measured in a
+    # kernel that has NumPy, pandas and matplotlib), which notebooks 01-04 need not pay.
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit(train[columns].to_numpy())
 
 
 def scale(part, scaler, columns=PREDICTORS):
@@ -336,6 +353,32 @@ def scale(part, scaler, columns=PREDICTORS):
     The arithmetic is worked out by hand in ``05_weather_data``.
     """
     return scaler.transform(part[columns].to_numpy())
+
+
+def continuous_runs(frame):
+    """Cut ``frame`` where a day is missing: a list of its runs of consecutive days.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by date and sorted, e.g. from ``load_weather`` or a part of
+        ``chronological_split``. A frame with another kind of index is one run.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        The runs in time order; together they hold every row of ``frame``. Data
+        without gaps is one run.
+
+    Notes
+    -----
+    Windows are cut inside each run, so no window spans a gap (``weather_windows``).
+    The gaps are explained in ``05_weather_data``.
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex) or len(frame) == 0:
+        return [frame] if len(frame) else []
+    cuts = [0, *(np.flatnonzero(_day_steps(frame.index) != 1) + 1), len(frame)]
+    return [frame.iloc[start:stop] for start, stop in zip(cuts, cuts[1:])]
 
 
 def make_windows(inputs, targets, length):
@@ -394,18 +437,50 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
         ``{"train": (x, y), "valid": (x, y), "test": (x, y)}`` with ``x`` of shape
         (N, T, 3) holding the scaled predictors and ``y`` of shape (N, T, 1) holding
         ``tmax_tomorrow`` in degrees F (unscaled).
-    scaler : Scaler
+    scaler : sklearn.preprocessing.StandardScaler
         Fitted on the training days only.
 
     Notes
     -----
-    Derived in ``05_weather_data``.
+    Derived in ``05_weather_data``. The split is by rows, in time order. Each part is
+    cut into its runs of consecutive days (``continuous_runs``) and each run into
+    windows, so no window spans a gap in the dates or two parts; a run shorter than
+    the window gives none. ``window_last_days`` gives the date of each window's last day.
     """
     parts = chronological_split(frame, train_fraction, valid_fraction)
+    runs = [continuous_runs(part) for part in parts]
+    _check_room_for_windows(frame, parts, runs, length, train_fraction, valid_fraction)
+    scaler = fit_scaler(parts[0])
     windows = {}
+    for name, part_runs in zip(("train", "valid", "test"), runs):
+        pieces = [
+            make_windows(scale(run, scaler), run[TARGET].to_numpy(), length) for run in part_runs if len(run) >= length
+        ]
+        windows[name] = tuple(np.concatenate(arrays) for arrays in zip(*pieces))
+    return windows, scaler
+
+
+def window_last_days(part, length=7):
+    """The date of the last day of each window of ``part``, in the order of ``weather_windows``.
+
+    Window i ends on day ``window_last_days(part, length)[i]``; its last target is the
+    ``tmax`` of the day after. Use it instead of ``part.index[length - 1:]``, which is
+    the same only for data without gaps.
+
+    Notes
+    -----
+    The windows are cut in ``05_weather_data``; ``06_training_loop`` plots forecasts by date.
+    """
+    ends = [run.index[length - 1 :] for run in continuous_runs(part)]
+    return ends[0].append(ends[1:]) if ends else pd.DatetimeIndex([])
+
+
+def _check_room_for_windows(frame, parts, runs, length, train_fraction, valid_fraction):
+    """Refuse a part too short for one window, saying how many days the data needs."""
+    names = ("train", "valid", "test")
     shortest = min(len(part) for part in parts)
     if shortest < length:
-        name = ("train", "valid", "test")[[len(part) for part in parts].index(shortest)]
+        name = names[[len(part) for part in parts].index(shortest)]
         needed = next(
             (
                 days
@@ -428,10 +503,16 @@ def weather_windows(frame, length=7, train_fraction=0.7, valid_fraction=0.15):
             f"The {name} part has {shortest} days, fewer than the window length {length}: "
             f"{need}, and there are {len(frame)}. {shorter}."
         )
-    scaler = fit_scaler(parts[0])
-    for name, part in zip(("train", "valid", "test"), parts):
-        windows[name] = make_windows(scale(part, scaler), part[TARGET].to_numpy(), length)
-    return windows, scaler
+    longest = [max(len(run) for run in part_runs) for part_runs in runs]
+    if min(longest) < length:
+        index = longest.index(min(longest))
+        part = parts[index]
+        raise ValueError(
+            f"The {names[index]} part ({part.index[0].date()} to {part.index[-1].date()}, {len(part)} days) "
+            f"has gaps in its dates, and its longest run of consecutive days is {longest[index]} days, "
+            f"fewer than the window length {length}; a window never spans a gap. Use a window of at "
+            f"most {longest[index]} days, other fractions, or data with longer runs."
+        )
 
 
 def _part_sizes(days, train_fraction, valid_fraction):

@@ -159,7 +159,7 @@ def plot_gradient_flow(spectral_radius, input_scale, steps, n_hidden=8, seed=0, 
     backward_ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
     backward_ax.yaxis.set_minor_locator(NullLocator())
     backward_ax.set_xlabel("time step t (the loss is at the last one)")
-    backward_ax.set_ylabel("backward: ‖∂L_T/∂hₜ‖")
+    backward_ax.set_ylabel("backward: ‖∂L/∂hₜ‖")
     backward_ax.set_title(
         f"saturated units {flow['saturation_share']:.0%}, mean tanh′ {flow['mean_derivative']:.2f}", fontsize=10
     )
@@ -192,7 +192,7 @@ def plot_gradient_flow_grid(settings, steps=30, n_hidden=8, seed=0):
         if column:
             forward_ax.set_ylabel("")
             backward_ax.set_ylabel("")
-        backward_ax.set_xlabel("time step t")
+        backward_ax.set_xlabel("time step t (the loss is at t = T − 1)")
     # Every call above set the shared backward scale for its own curve: widen it to fit all.
     all_norms = np.concatenate(
         [gradient_flow(radius, scale, steps, n_hidden, seed)["hidden_grad_norms"] for radius, scale, _ in settings]

@@ -24,8 +24,9 @@ import types
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from .data import Scaler
+from .data import fit_scaler, scale
 from .optim import clip_by_global_norm, sgd_step
 from .rnn import rnn_backward, rnn_forward
 
@@ -62,8 +63,14 @@ def _forward(
     carry_hidden=True,
     bias_at_step_0=True,
     reset_between_sequences=True,
+    first_step=0,
+    zero_outputs_before=False,
 ):
-    """A per-step forward pass in which each argument can switch one mistake on."""
+    """A per-step forward pass in which each argument can switch one mistake on.
+
+    ``first_step=1`` is a time loop that starts at t = 1: step 0 is never computed, so its
+    row of ``hiddens`` stays 0 (and of ``outputs`` too, with ``zero_outputs_before``).
+    """
     x = np.asarray(x, dtype=float)
     single = x.ndim == 2
     batch = x[None] if single else x
@@ -81,6 +88,8 @@ def _forward(
         if reset_between_sequences:
             hidden = np.zeros(n_hidden)
         for step, x_t in enumerate(sequence):
+            if step < first_step:
+                continue
             pre_activation = x_t @ params["i_weight"]
             if carry_hidden:
                 pre_activation = pre_activation + hidden @ h_weight
@@ -89,6 +98,8 @@ def _forward(
             hidden = act(pre_activation)
             hiddens[sequence_index, step] = hidden
     outputs = hiddens @ params["o_weight"] + params["o_bias"]
+    if zero_outputs_before:
+        outputs[:, :first_step] = 0.0
     return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
 
 
@@ -103,6 +114,17 @@ def _other_activation(case):
 
 def _hiddens_returned(case):
     return _forward(case.x, case.params, case.activation)[1]
+
+
+def _step_pre_activation(case, transpose=False, carry=True, bias=True, act=None):
+    """One step of the layer with one slip switched on (``act=None``: no activation at all)."""
+    h_weight = case.params["h_weight"].T if transpose else case.params["h_weight"]
+    pre_activation = case.x_t @ case.params["i_weight"]
+    if carry:
+        pre_activation = pre_activation + case.previous_hidden @ h_weight
+    if bias:
+        pre_activation = pre_activation + case.params["h_bias"]
+    return pre_activation if act is None else act(pre_activation)
 
 
 # ---------------------------------------------------------------------------- backward
@@ -123,7 +145,7 @@ def _pre_activation_grads(case):
     return hiddens, output_grad, grads
 
 
-def _bptt_with(*, carry_before_derivative=False, tanh_again=False):
+def _bptt_with(*, carry_before_derivative=False, tanh_again=False, last_step=0):
     """The gradients of a plain tanh BPTT loop with one slip switched on."""
 
     def grads(case):
@@ -134,7 +156,7 @@ def _bptt_with(*, carry_before_derivative=False, tanh_again=False):
         params = case.params
         result = {name: np.zeros_like(value, dtype=float) for name, value in params.items()}
         carried = np.zeros_like(hiddens[:, 0])
-        for step in reversed(range(hiddens.shape[1])):
+        for step in reversed(range(last_step, hiddens.shape[1])):
             hidden = hiddens[:, step]
             hidden_grad = output_grad[:, step] @ params["o_weight"].T + carried
             pre_grad = hidden_grad * (1 - (np.tanh(hidden) if tanh_again else hidden) ** 2)
@@ -273,6 +295,18 @@ def _clip_factor_inverted(case):
     return {name: grad * factor for name, grad in case.grads.items()}
 
 
+def _clip_max_instead_of_min(case):
+    factor = max(1.0, case.max_norm / _global_norm(case.grads.values()))
+    return {name: grad * factor for name, grad in case.grads.items()}
+
+
+def _stack_top_grad_everywhere(case):
+    return [
+        rnn_backward(layer_input, hiddens, case.output_grad, layer)
+        for (layer_input, hiddens), layer in zip(case.cache, case.layers)
+    ]
+
+
 def _clip_entries(case):
     return {name: np.clip(grad, -case.max_norm, case.max_norm) for name, grad in case.grads.items()}
 
@@ -281,23 +315,20 @@ def _clip_entries(case):
 
 
 def _scaled_with(scaler, parts, columns):
-    return tuple(scaler.transform(part[columns].to_numpy()) for part in parts)
+    return tuple(scale(part, scaler, columns) for part in parts)
 
 
 def _scaler_fit_on_all_rows(case):
-    every_row = np.concatenate([part[case.columns].to_numpy() for part in case.parts])
-    return _scaled_with(Scaler.fit(every_row), case.parts, case.columns)
+    return _scaled_with(fit_scaler(pd.concat(case.parts), case.columns), case.parts, case.columns)
 
 
 def _scaler_per_part(case):
-    return tuple(
-        Scaler.fit(part[case.columns].to_numpy()).transform(part[case.columns].to_numpy()) for part in case.parts
-    )
+    return tuple(scale(part, fit_scaler(part, case.columns), case.columns) for part in case.parts)
 
 
 def _scaled_every_column(case):
     columns = list(case.parts[0].columns)
-    return _scaled_with(Scaler.fit(case.parts[0][columns].to_numpy()), case.parts, columns)
+    return _scaled_with(fit_scaler(case.parts[0], columns), case.parts, columns)
 
 
 def _scaled_by(case, center, spread):
@@ -316,7 +347,9 @@ def _training_step(
     errors = outputs - case.y
     loss = (0.5 if half else 1.0) * float(np.sum(errors**2) if summed else np.mean(errors**2))
     grads = rnn_backward(case.x, hiddens, errors / outputs.size if divide_by_size else errors, case.params)
-    if clip:
+    if clip == "each tensor":
+        grads = {name: clip_by_global_norm({name: grad}, case.clip_norm)[name] for name, grad in grads.items()}
+    elif clip:
         grads = clip_by_global_norm(grads, case.clip_norm)
     new_params = sgd_step(case.params, grads, -sign * case.lr)
     if loss_after:
@@ -326,6 +359,68 @@ def _training_step(
 
 def _step_with(**mistake):
     return lambda case: _training_step(case, **mistake)
+
+
+# ------------------------------------------------ truncated BPTT, the state carried (07_memory)
+
+
+def _tanh_bptt(xs, start, hiddens, output_grad, params):
+    """The gradients of a tanh layer over steps (N, T, ...) that started from the state ``start``."""
+    grads = {name: np.zeros_like(value, dtype=float) for name, value in params.items()}
+    carried = np.zeros_like(hiddens[:, 0])
+    for step in reversed(range(hiddens.shape[1])):
+        hidden = hiddens[:, step]
+        previous = hiddens[:, step - 1] if step > 0 else start
+        hidden_grad = output_grad[:, step] @ params["o_weight"].T + carried
+        pre_grad = hidden_grad * (1 - hidden**2)
+        grads["i_weight"] += xs[:, step].T @ pre_grad
+        grads["h_weight"] += previous.T @ pre_grad
+        grads["h_bias"] += pre_grad.sum(axis=0)
+        grads["o_weight"] += hidden.T @ output_grad[:, step]
+        grads["o_bias"] += output_grad[:, step].sum(axis=0)
+        carried = pre_grad @ params["h_weight"].T
+    return grads
+
+
+def _carry_with(*, carry=True, reset_inside=None, start_in_backward=True, stop=True):
+    """What a learner's truncated BPTT returns, ``(hiddens, chunk_grads)``, with one slip switched on.
+
+    ``reset_inside``: every step of a chunk starts again from ``"zero"``, or from the
+    chunk's ``"start"`` state, instead of from the step before it. ``stop=False``: each
+    chunk's gradient goes back through every step so far (from h_{-1} = 0).
+    """
+
+    def result(case):
+        x = np.asarray(case.x, dtype=float)
+        xs = x[None] if x.ndim == 2 else x
+        ys = np.asarray(case.y, dtype=float).reshape(xs.shape[:-1] + (-1,))
+        params = case.params
+        n_sequences, n_steps, _ = xs.shape
+        n_hidden = params["h_weight"].shape[0]
+        hiddens = np.zeros((n_sequences, n_steps, n_hidden))
+        chunk_grads, hidden = [], np.zeros((n_sequences, n_hidden))
+        for first in range(0, n_steps, case.chunk_length):
+            end = min(first + case.chunk_length, n_steps)
+            start = hidden if carry else np.zeros_like(hidden)
+            state = start
+            for step in range(first, end):
+                previous = {None: state, "zero": np.zeros_like(state), "start": start}[reset_inside]
+                state = np.tanh(xs[:, step] @ params["i_weight"] + previous @ params["h_weight"] + params["h_bias"])
+                hiddens[:, step] = state
+            output_grad = np.zeros(ys[:, :end].shape)
+            output_grad[:, first:] = hiddens[:, first:end] @ params["o_weight"] + params["o_bias"] - ys[:, first:end]
+            if stop:
+                backward_start = start if start_in_backward else np.zeros_like(start)
+                grads = _tanh_bptt(
+                    xs[:, first:end], backward_start, hiddens[:, first:end], output_grad[:, first:], params
+                )
+            else:  # back through the chunks before too, to h_{-1} = 0
+                grads = _tanh_bptt(xs[:, :end], np.zeros_like(start), hiddens[:, :end], output_grad, params)
+            chunk_grads.append(grads)
+            hidden = state
+        return (hiddens[0] if x.ndim == 2 else hiddens), chunk_grads
+
+    return result
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -352,6 +447,13 @@ MISTAKES = [
         "your hidden state uses only x_t; it must also add h_{t-1} @ h_weight, the previous"
         " state carried forward (h_{-1} = 0 at step 0).",
         wrong=(_forward_with(carry_hidden=False),),
+    ),
+    Mistake(
+        "loop_skips_step_0",
+        ("check_relu_forward", "check_forward"),
+        "your time loop starts at t = 1, so step 0 is never computed: loop over every step,"
+        " `for t in range(T)`, starting from h_{-1} = 0.",
+        wrong=(_forward_with(first_step=1), _forward_with(first_step=1, zero_outputs_before=True)),
     ),
     Mistake(
         "bias_skipped_at_step_0",
@@ -401,6 +503,59 @@ MISTAKES = [
         "did you swap outputs and hiddens? Return (outputs, hiddens), in that order.",
         wrong=(lambda case: tuple(case.expected)[::-1],),
     ),
+    # One step forward (02_tanh_forward) and one step of dL/dh back (03_manual_backprop).
+    Mistake(
+        "step_no_activation",
+        ("check_tanh_step",),
+        "your new hidden state skips tanh: h_t = np.tanh(x_t @ i_weight + h_{t-1} @ h_weight + h_bias).",
+        wrong=(lambda case: _step_pre_activation(case),),
+    ),
+    Mistake(
+        "step_h_weight_transposed",
+        ("check_tanh_step",),
+        "you multiply the previous state by h_weight transposed; the formulation is h_{t-1} @ h_weight.",
+        wrong=(lambda case: _step_pre_activation(case, transpose=True, act=np.tanh),),
+    ),
+    Mistake(
+        "step_previous_hidden_missing",
+        ("check_tanh_step",),
+        "your new hidden state uses only x_t; add the previous state's term h_{t-1} @ h_weight.",
+        wrong=(lambda case: _step_pre_activation(case, carry=False, act=np.tanh),),
+    ),
+    Mistake(
+        "step_bias_missing",
+        ("check_tanh_step",),
+        "you left out h_bias; it is added at every step, inside the tanh.",
+        wrong=(lambda case: _step_pre_activation(case, bias=False, act=np.tanh),),
+    ),
+    Mistake(
+        "step_relu_instead_of_tanh",
+        ("check_tanh_step",),
+        "you used ReLU; this step uses tanh: np.tanh(x_t @ i_weight + h_{t-1} @ h_weight + h_bias).",
+        wrong=(lambda case: _step_pre_activation(case, act=lambda z: np.maximum(0.0, z)),),
+    ),
+    Mistake(
+        "hidden_grad_next_step_missing",
+        ("check_hidden_grad",),
+        "your dL/dh_t has only the path through the output y_t; add the path through the next step,"
+        " next_pre_grad @ h_weight.T.",
+        wrong=(lambda case: case.output_grad @ case.params["o_weight"].T,),
+    ),
+    Mistake(
+        "hidden_grad_output_path_missing",
+        ("check_hidden_grad",),
+        "your dL/dh_t has only the path through the next step; add the path through the output,"
+        " output_grad @ o_weight.T.",
+        wrong=(lambda case: case.next_pre_grad @ case.params["h_weight"].T,),
+    ),
+    Mistake(
+        "hidden_grad_h_weight_not_transposed",
+        ("check_hidden_grad",),
+        "you multiply next_pre_grad by h_weight; going back through z = h @ h_weight needs h_weight.T.",
+        wrong=(
+            lambda case: case.output_grad @ case.params["o_weight"].T + case.next_pre_grad @ case.params["h_weight"],
+        ),
+    ),
     # Numerical gradient (03_manual_backprop).
     Mistake(
         "forward_difference",
@@ -414,6 +569,12 @@ MISTAKES = [
         ("check_numerical_gradient",),
         "you divide by eps; the two nudged points are 2 eps apart, so divide by 2 * eps.",
         wrong=(lambda case: _map_grads(case.expected, lambda grad: 2 * grad),),
+    ),
+    Mistake(
+        "epsilon_ignored",
+        ("check_numerical_gradient",),
+        "your function does not use its epsilon argument (a fixed step inside it?): nudge each"
+        " entry by the epsilon you are given, w + epsilon and w - epsilon.",
     ),
     Mistake(
         "params_modified",
@@ -478,6 +639,13 @@ MISTAKES = [
         " gradient after multiplying by the tanh derivative (1 - h_t**2), since h_weight"
         " acts on z_t, not on h_t.",
         wrong=(_bptt_with(carry_before_derivative=True),),
+    ),
+    Mistake(
+        "backward_skips_step_0",
+        ("check_backward",),
+        "your loop back in time stops at t = 1, so step 0 adds nothing to the gradients: walk"
+        " every step, `for t in reversed(range(T))`, down to t = 0.",
+        wrong=(_bptt_with(last_step=1),),
     ),
     Mistake(
         "tanh_applied_again",
@@ -557,6 +725,13 @@ MISTAKES = [
         ("check_clip",),
         "your factor is upside down: multiply by min(1, max_norm / norm), not norm / max_norm.",
         wrong=(_clip_factor_inverted,),
+    ),
+    Mistake(
+        "clip_max_instead_of_min",
+        ("check_clip",),
+        "you take max(1, max_norm / norm) where it is min(1, max_norm / norm): small gradients get"
+        " scaled up and large ones are not clipped.",
+        wrong=(_clip_max_instead_of_min,),
     ),
     Mistake(
         "clip_changes_grads",
@@ -688,6 +863,13 @@ MISTAKES = [
         wrong=(_step_with(clip=False),),
     ),
     Mistake(
+        "step_clips_each_tensor",
+        ("check_training_step",),
+        "you clip each gradient array by its own norm; clip them together, by the global norm of"
+        " all of them (clip_by_global_norm(grads, clip_norm)), so the update keeps its direction.",
+        wrong=(_step_with(clip="each tensor"),),
+    ),
+    Mistake(
         "step_adds_gradient",
         ("check_training_step",),
         "you add the gradient (or take the error as y - outputs); a descent step subtracts the"
@@ -748,9 +930,70 @@ MISTAKES = [
         " layers (layer 0, the one reading x, first).",
         wrong=(lambda case: list(case.expected)[::-1],),
     ),
+    Mistake(
+        "stack_layer_missing",
+        ("check_stack_backward",),
+        "return one gradient dict per layer: after a layer's backward pass, hand dL/d(its input)"
+        " to the layer below and run that layer's backward pass too, down to layer 0.",
+    ),
+    Mistake(
+        "stack_top_grad_to_every_layer",
+        ("check_stack_backward",),
+        "every layer got the stack's output gradient; only the top layer does. The layer below gets"
+        " the gradient wrt the top layer's input (the second result of rnn_backward_with_input_grad).",
+        wrong=(_stack_top_grad_everywhere,),
+    ),
+    # Truncated BPTT with the state carried across chunks (07_memory).
+    Mistake(
+        "chunk_state_not_carried",
+        ("check_carry",),
+        "every chunk starts again from h = 0: carry the state. The next chunk starts from the last"
+        " hidden state of this one, hiddens[..., -1, :], and only the very first chunk from zeros"
+        " (rnn_forward always starts from zeros; rnn_forward_from(x, params, start_hidden) does not).",
+        edits=(("truncated.py", "return hiddens[:, -1].copy()", "return np.zeros_like(hiddens[:, -1])"),),
+        notebooks=("07_memory",),
+        wrong=(_carry_with(carry=False),),
+    ),
+    Mistake(
+        "chunk_state_reset_inside",
+        ("check_carry",),
+        "your state is reset inside the chunk: each step starts from the state of the step before"
+        " it, h_{t-1}, and only the chunk's first step from the carried state. Is the line that sets"
+        " the start state inside the loop over the steps?",
+        edits=(("truncated.py", '+ hidden @ params["h_weight"] +', '+ start_hidden @ params["h_weight"] +'),),
+        notebooks=("07_memory",),
+        wrong=(_carry_with(reset_inside="zero"), _carry_with(reset_inside="start")),
+    ),
+    Mistake(
+        "chunk_start_ignored_in_backward",
+        ("check_carry",),
+        "your backward pass treats the chunk as if it started from h = 0 (rnn_backward does:"
+        " h_{-1} = 0). The chunk's first step starts from the carried state s, so its h_weight"
+        " gradient gets s.T @ dL/dz_0 as well: use chunk_backward(x, start_hidden, hiddens,"
+        " output_grad, params).",
+        edits=(
+            (
+                "truncated.py",
+                "else start_hidden  # h_{-1} = s, a constant",
+                "else np.zeros_like(hidden)  # h_{-1} = s, a constant",
+            ),
+        ),
+        notebooks=("07_memory",),
+        wrong=(_carry_with(start_in_backward=False),),
+    ),
+    Mistake(
+        "chunk_gradient_not_stopped",
+        ("check_carry",),
+        "the gradient of your chunk flows on past its first step, into the chunks before it."
+        " Truncated BPTT stops it there: the start state is a constant, so drop the dL/ds that"
+        " chunk_backward returns and go back through the chunk's own steps only.",
+        edits=(("truncated.py", "stop = first  # the gradient stops", "stop = 0  # the gradient stops"),),
+        notebooks=("07_memory",),
+        wrong=(_carry_with(stop=False),),
+    ),
 ]
 
-HELPER_MODULES = ("data", "gradcheck", "optim", "rnn", "stack")
+HELPER_MODULES = ("data", "gradcheck", "optim", "rnn", "stack", "truncated")
 
 BY_ID = {mistake.id: mistake for mistake in MISTAKES}
 if len(BY_ID) != len(MISTAKES):

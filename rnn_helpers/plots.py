@@ -5,6 +5,8 @@ notebook, end the cell with ``plt.show()``.
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
@@ -281,8 +283,9 @@ def plot_predictions(dates, actual, predicted, ax=None, label="RNN", zoom=None, 
         zoom_ax = None
     else:
         fig, (ax, zoom_ax) = plt.subplots(2, 1, figsize=(9, 6.5), gridspec_kw={"height_ratios": [1, 1.1]})
-    ax.plot(dates, actual, color="black", linewidth=1, label="actual")
-    ax.plot(dates, predicted, color="C1", linewidth=1, label=label)
+    line_dates, line_actual, line_predicted = _broken_at_gaps(dates, actual, predicted)
+    ax.plot(line_dates, line_actual, color="black", linewidth=1, label="actual")
+    ax.plot(line_dates, line_predicted, color="C1", linewidth=1, label=label)
     ax.set_ylabel("tmax (°F)")
     ax.legend(loc="upper right")
     if zoom_ax is None:
@@ -351,7 +354,7 @@ def plot_split(frame, parts, column="tmax", ax=None):
     """
     named = parts.items() if hasattr(parts, "items") else zip(("train", "valid", "test"), parts)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(10, 3.6))
-    ax.plot(frame.index, frame[column], color="black", linewidth=0.6)
+    ax.plot(*_broken_at_gaps(frame.index, frame[column]), color="black", linewidth=0.6)
     for index, (name, part) in enumerate(named):
         ax.axvspan(
             part.index[0],
@@ -367,3 +370,18 @@ def plot_split(frame, parts, column="tmax", ax=None):
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
     fig.autofmt_xdate()
     return fig
+
+
+def _broken_at_gaps(dates, *values):
+    """``dates`` and ``values`` with every missing day put back as NaN, so no line is drawn across a gap.
+
+    Dates without gaps, and day numbers, come back as they are.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(getattr(dates, "dtype", None)) or len(dates) < 2:
+        return (dates, *values)
+    dates = pd.DatetimeIndex(dates)
+    if (np.diff(dates.to_numpy()) <= np.timedelta64(1, "D")).all():
+        return (dates, *values)
+    daily = pd.DataFrame({index: np.asarray(series, dtype=float) for index, series in enumerate(values)}, index=dates)
+    daily = daily.asfreq("D")
+    return (daily.index, *(daily[index].to_numpy() for index in range(len(values))))

@@ -25,7 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from rnn_helpers.mistakes import MISTAKES, apply_edits  # noqa: E402  (the one catalogue of known mistakes)
 
-UNIT_TESTS = ["tests/test_rnn.py", "tests/test_stack_and_training.py", "tests/test_data.py", "tests/test_bad_input.py"]
+UNIT_TESTS = [
+    "tests/test_rnn.py",
+    "tests/test_stack_and_training.py",
+    "tests/test_data.py",
+    "tests/test_bad_input.py",
+    "tests/test_memory.py",
+]
 
 # Every catalogued mistake that can be put into the helpers' source. The self-checks name
 # the same mistakes (tests/test_checks.py runs each edited helper through its self-check).

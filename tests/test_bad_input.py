@@ -1,6 +1,7 @@
 """Every bad input a learner is likely to try gets a clear error (docs/errors.md)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import random_problem
@@ -107,14 +108,60 @@ def days(*dates, tmax=50):
     return "".join(f"{date},{tmax + index},{40 + index},0\n" for index, date in enumerate(dates))
 
 
-def test_a_missing_day_is_refused_naming_the_gap(tmp_path):
-    path = write(tmp_path, HEADER + days("2020-01-01", "2020-01-02", "2020-03-01", "2020-03-02"))
+def test_missing_days_are_a_gap_reported_in_one_line_and_the_day_before_has_no_target(tmp_path, capsys):
+    path = write(tmp_path, HEADER + days("2020-01-01", "2020-01-02", "2020-03-01", "2020-03-02", "2020-03-03"))
+    frame = load_weather(path)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line == (
+        "load_weather: weather.csv has no rows for 58 day(s) in 1 gap(s), the longest 58 day(s) between "
+        "2020-01-02 (line 3) and 2020-03-01 (line 4); windows stay within the 2 runs of consecutive days, "
+        "and the last day before a gap has no target."
+    )
+    assert [str(day.date()) for day in frame.index] == ["2020-01-01", "2020-03-01", "2020-03-02"]
+    assert frame["tmax_tomorrow"].tolist() == [51.0, 53.0, 54.0]
+
+
+def test_the_day_before_a_gap_has_no_target_whatever_its_tmax_tomorrow_says(tmp_path):
+    # As a file made by shifting rows would have it: 2020-01-02's "tomorrow" is 2020-03-01's tmax.
+    path = write(
+        tmp_path,
+        ",tmax,tmin,rain,tmax_tomorrow\n2020-01-01,50,40,0,51\n2020-01-02,51,41,0,70\n"
+        "2020-03-01,70,50,0,71\n2020-03-02,71,51,0,72\n",
+    )
+    frame = load_weather(path, verbose=False)
+    assert frame["tmax_tomorrow"].to_dict() == {
+        pd.Timestamp("2020-01-01"): 51.0,
+        pd.Timestamp("2020-03-01"): 71.0,
+        pd.Timestamp("2020-03-02"): 72.0,  # the last day keeps its own value
+    }
+
+
+def test_a_blank_first_day_after_a_gap_is_refused(tmp_path):
+    path = write(tmp_path, HEADER + "2020-01-01,50,40,0\n2020-01-02,51,41,0\n2020-03-01,,50,0\n2020-03-02,71,51,0\n")
     with pytest.raises(
-        ValueError,
-        match=r"no row for the 58 day\(s\) between 2020-01-02 \(line 3\) and "
-        r"2020-03-01 \(line 4\).*add the missing days",
+        ValueError, match=r"first day after a gap .*\(2020-03-01, line 4\) has a blank value.*Fill it in"
     ):
         load_weather(path)
+
+
+def test_a_file_without_two_consecutive_days_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="No day in .* is followed by its next calendar day"):
+        load_weather(write(tmp_path, HEADER + days("2020-01-01", "2020-01-03", "2020-01-05")))
+
+
+def test_a_part_whose_runs_are_all_shorter_than_the_window_is_refused(tmp_path):
+    dates = pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d").tolist()
+    dates = dates[:45] + dates[46:49] + dates[50:53] + dates[54:]  # no rows for the 46th, 50th and 54th day
+    frame = load_weather(write(tmp_path, HEADER + days(*dates)), verbose=False)
+    with pytest.raises(
+        ValueError,
+        match=r"The test part \(2020-02-17 to 2020-02-28, 8 days\) has gaps in its dates, and its longest "
+        r"run of consecutive days is 5 days, fewer than the window length 7; a window never spans a gap. "
+        r"Use a window of at most 5 days",
+    ):
+        weather_windows(frame, length=7)
+    windows, _ = weather_windows(frame, length=5)  # the advice works
+    assert len(windows["test"][0]) == 1
 
 
 def test_a_repeated_date_is_refused(tmp_path):

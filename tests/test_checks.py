@@ -14,6 +14,7 @@ import pytest
 from rnn_helpers import checks
 from rnn_helpers.mistakes import BY_ID, HELPER_MODULES, MISTAKES, apply_edits, for_check, helpers_with
 from rnn_helpers.rnn import rnn_backward, rnn_backward_with_input_grad, rnn_forward
+from rnn_helpers.truncated import chunk_backward, truncated_bptt
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_NAMES = [name for name in checks.NOTEBOOK_OF_CHECK]
@@ -36,7 +37,11 @@ def learner_forward(x, params, activation="tanh", mistake=None):
         if mistake != "hidden_not_reset":
             state = np.zeros(n_hidden)
         states = []
+        if mistake == "loop_skips_step_0":
+            states.append(np.zeros(n_hidden))  # a preallocated row that the loop never fills
         for t, x_t in enumerate(sequence):
+            if mistake == "loop_skips_step_0" and t == 0:
+                continue
             recurrent = 0 if mistake == "hidden_not_carried" else state @ recurrent_weight
             bias = 0 if mistake == "bias_skipped_at_step_0" and t == 0 else params["h_bias"][0]
             pre_activation = x_t @ params["i_weight"] + recurrent + bias
@@ -64,6 +69,8 @@ def learner_relu_forward(x, i_weight, h_weight, o_weight, mistake=None):
 
 
 def learner_numerical_gradient(loss_fn, params, epsilon=1e-6, mistake=None):
+    if mistake == "epsilon_ignored":
+        epsilon = 1e-5  # a step of its own, whatever it is given
     grads = {}
     for name, value in params.items():
         grads[name] = np.zeros(value.shape)
@@ -107,7 +114,7 @@ def learner_backward(x, hiddens, output_grad, params, mistake=None, dtype=float)
     for n in range(n_sequences):
         next_grad = np.zeros(n_hidden, dtype=dtype)
         h_bias_sum, o_bias_sum = np.zeros(n_hidden, dtype=dtype), np.zeros(output_grad.shape[2], dtype=dtype)
-        for t in reversed(range(n_steps)):
+        for t in reversed(range(1 if mistake == "backward_skips_step_0" else 0, n_steps)):
             dy = output_grad[n, t]
             grads["o_weight"] += np.outer(hiddens[n, t], dy)
             o_bias_sum += dy
@@ -190,6 +197,8 @@ def learner_clip(grads, max_norm, mistake=None):
         total = sum(np.linalg.norm(grad) for grad in grads.values())
     if mistake == "clip_factor_inverted":
         return {name: grad * min(1.0, total / max_norm) for name, grad in grads.items()}
+    if mistake == "clip_max_instead_of_min":
+        return {name: grad * max(1.0, max_norm / total) for name, grad in grads.items()}
     if mistake == "clip_per_parameter":
         return {name: grad * min(1.0, max_norm / np.linalg.norm(grad)) for name, grad in grads.items()}
     if mistake == "clip_entries":
@@ -252,7 +261,9 @@ def learner_training_step(params, x, y, lr, clip_norm, mistake=None):
     )
     grads = rnn_backward(x, hiddens, error if mistake == "step_grad_not_divided" else error / error.size, params)
     norm = np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))
-    if mistake != "step_no_clipping" and norm > clip_norm:
+    if mistake == "step_clips_each_tensor":
+        grads = {name: grad * min(1.0, clip_norm / np.linalg.norm(grad)) for name, grad in grads.items()}
+    elif mistake != "step_no_clipping" and norm > clip_norm:
         grads = {name: grad * clip_norm / norm for name, grad in grads.items()}
     if mistake == "step_changes_params":
         for name in params:
@@ -272,14 +283,99 @@ def learner_stack_backward(cache, output_grad, layers, mistake=None):
     for (layer_input, hiddens), params in reversed(list(zip(cache, layers))):
         layer_grads, input_grad = rnn_backward_with_input_grad(layer_input, hiddens, grad, params)
         grads.append(layer_grads)
+        if mistake == "stack_layer_missing":
+            return grads  # the top layer only
+        if mistake == "stack_top_grad_to_every_layer":
+            continue  # grad stays the stack's output gradient
         grad = np.zeros_like(input_grad) if mistake == "stack_no_grad_to_layer_below" else input_grad
     if mistake == "grad_transposed":
         grads[-1]["h_weight"] = grads[-1]["h_weight"].T
     return grads if mistake == "stack_grads_reversed" else grads[::-1]
 
 
+def learner_tanh_step(x_t, previous_hidden, params, mistake=None):
+    """One step written unit by unit, with np.dot: a different route to the same numbers."""
+    i_weight, h_weight, h_bias = params["i_weight"], params["h_weight"], params["h_bias"][0]
+    if mistake == "step_h_weight_transposed":
+        h_weight = h_weight.T
+    new = []
+    for unit in range(h_weight.shape[1]):
+        z = np.dot(x_t[0], i_weight[:, unit])
+        if mistake != "step_previous_hidden_missing":
+            z += np.dot(previous_hidden[0], h_weight[:, unit])
+        if mistake != "step_bias_missing":
+            z += h_bias[unit]
+        if mistake == "step_relu_instead_of_tanh":
+            z = max(0.0, z)
+        elif mistake != "step_no_activation":
+            z = np.tanh(z)
+        new.append(z)
+    return np.array([new])
+
+
+def learner_hidden_grad(output_grad, next_pre_grad, params, mistake=None):
+    through_output = np.einsum("to,ho->th", output_grad, params["o_weight"])
+    through_next = np.einsum("tj,hj->th", next_pre_grad, params["h_weight"])
+    if mistake == "hidden_grad_h_weight_not_transposed":
+        through_next = next_pre_grad @ params["h_weight"]
+    if mistake == "hidden_grad_next_step_missing":
+        return through_output
+    if mistake == "hidden_grad_output_path_missing":
+        return through_next
+    return through_output + through_next
+
+
+def learner_carry(x, y, params, chunk_length, mistake=None):
+    """Truncated BPTT as a learner writes it: each chunk's forward step by step, then chunk_backward."""
+    single = np.ndim(x) == 2
+    xs, ys = (np.asarray(a)[np.newaxis] if single else np.asarray(a) for a in (x, y))
+    start = np.zeros((len(xs), params["h_weight"].shape[0]))  # h_{-1} = 0 before the first chunk only
+    all_hiddens, chunk_grads = [], []
+    for first in range(0, xs.shape[1], chunk_length):
+        chunk_x, chunk_y = xs[:, first : first + chunk_length], ys[:, first : first + chunk_length]
+        hidden, hiddens = start, []
+        for t in range(chunk_x.shape[1]):
+            if mistake == "chunk_state_reset_inside":
+                hidden = start
+            hidden = np.tanh(chunk_x[:, t] @ params["i_weight"] + hidden @ params["h_weight"] + params["h_bias"])
+            hiddens.append(hidden)
+        hiddens = np.stack(hiddens, axis=1)
+        outputs = hiddens @ params["o_weight"] + params["o_bias"]
+        if mistake == "chunk_start_ignored_in_backward":
+            grads = rnn_backward(chunk_x, hiddens, outputs - chunk_y, params)
+        elif mistake == "chunk_gradient_not_stopped":  # back through every step so far
+            so_far = np.concatenate([*all_hiddens, hiddens], axis=1)
+            output_grad = np.zeros(so_far.shape[:2] + ys.shape[2:])
+            output_grad[:, first:] = outputs - chunk_y
+            grads = rnn_backward(xs[:, : so_far.shape[1]], so_far, output_grad, params)
+        else:
+            grads, _ = chunk_backward(chunk_x, start, hiddens, outputs - chunk_y, params)  # dL/ds dropped
+        all_hiddens.append(hiddens)
+        chunk_grads.append(grads)
+        if mistake != "chunk_state_not_carried":
+            start = hiddens[:, -1]
+    hiddens = np.concatenate(all_hiddens, axis=1)
+    return (hiddens[0] if single else hiddens), chunk_grads
+
+
+def whole_sequence_carry(x, y, params, chunk_length):
+    """The whole sequence forward at once (what the carried state gives), then each chunk's stopped gradient."""
+    outputs, hiddens = rnn_forward(x, params)
+    chunk_grads = []
+    for first in range(0, np.shape(x)[-2], chunk_length):
+        window = slice(first, first + chunk_length)
+        start = hiddens[..., first - 1, :] if first else None
+        grads, _ = chunk_backward(
+            x[..., window, :], start, hiddens[..., window, :], (outputs - y)[..., window, :], params
+        )
+        chunk_grads.append(grads)
+    return hiddens, chunk_grads
+
+
 LEARNERS = {
     "check_relu_forward": learner_relu_forward,
+    "check_tanh_step": learner_tanh_step,
+    "check_hidden_grad": learner_hidden_grad,
     "check_forward": learner_forward,
     "check_numerical_gradient": learner_numerical_gradient,
     "check_backward": learner_backward,
@@ -289,9 +385,12 @@ LEARNERS = {
     "check_schedule": learner_schedule,
     "check_training_step": learner_training_step,
     "check_stack_backward": learner_stack_backward,
+    "check_carry": learner_carry,
 }
 ARITY = {
     "check_relu_forward": 4,
+    "check_tanh_step": 3,
+    "check_hidden_grad": 3,
     "check_forward": 2,
     "check_numerical_gradient": None,
     "check_backward": 4,
@@ -301,6 +400,7 @@ ARITY = {
     "check_schedule": 3,
     "check_training_step": 5,
     "check_stack_backward": 3,
+    "check_carry": 4,
 }
 
 
@@ -362,6 +462,7 @@ def edited_helper_as_learner(mistake):
         "check_backward": helpers.rnn_backward,
         "check_split": helpers.chronological_split,
         "check_stack_backward": helpers.stack_backward,
+        "check_carry": helpers.truncated_bptt,
     }[check]
 
 
@@ -684,6 +785,8 @@ CORRECT_VARIANTS = [
     ("check_schedule", lambda lr, step, total_steps: np.float32(lr * (total_steps - step) / total_steps)),
     ("check_training_step", learner_training_step),
     ("check_stack_backward", learner_stack_backward),
+    ("check_carry", learner_carry),
+    ("check_carry", whole_sequence_carry),
 ]
 
 
@@ -767,6 +870,20 @@ def test_an_untouched_stub_prints_not_written_yet_and_does_not_fail(check, capsy
         ("check_scaling", lambda *parts: parts[0], "expected three arrays"),
         ("check_stack_backward", lambda cache, output_grad, layers: {}, "expected a list of 2 gradient dicts"),
         ("check_clip", 42, "pass your function itself"),
+        ("check_carry", lambda *args: truncated_bptt(*args)[1], "expected two values (hiddens, chunk_grads)"),
+        (
+            "check_carry",
+            lambda *args: (truncated_bptt(*args)[0], truncated_bptt(*args)[1][:1]),
+            "expected a list of 3 gradient dicts, one per chunk (10 steps in chunks of 4",
+        ),
+        (
+            "check_carry",
+            lambda x, y, params, chunk_length: (
+                truncated_bptt(x, y, params, chunk_length)[0],
+                [(grads, None) for grads in truncated_bptt(x, y, params, chunk_length)[1]],
+            ),
+            "chunk_backward returns (grads, start_grad). Keep the first",
+        ),
     ],
 )
 def test_garbage_gets_a_clear_message(check, function, expected):
@@ -792,3 +909,22 @@ def test_an_error_inside_a_helper_points_at_the_learners_line():
     message = run_check("check_forward", my_forward)
     assert "raised ValueError: x must have shape (T, F) or (N, T, F)" in message
     assert "(in my_forward, line " in message and "return rnn_forward(x.T, params)" in message
+
+
+def test_a_state_not_carried_is_named_where_the_second_chunk_starts():
+    message = run_check("check_carry", with_mistake("check_carry", "chunk_state_not_carried"))
+    assert "wrong hiddens for one sequence x of shape (10, 3) in chunks of 4 steps" in message
+    assert "first difference at step t=4, hidden unit" in message
+    assert message.endswith("(The chunks start at steps t = 0, 4, 8.)")
+
+
+def test_a_list_of_one_row_arrays_is_told_to_stack_them_not_to_drop_an_axis():
+    def my_relu_forward(x, i_weight, h_weight, o_weight):
+        hidden, outputs = np.zeros((1, h_weight.shape[0])), []
+        for t in range(len(x)):
+            hidden = np.maximum(0, x[t : t + 1] @ i_weight + hidden @ h_weight)
+            outputs.append(hidden @ o_weight)  # (1, O) rows, never stacked
+        return outputs
+
+    message = run_check("check_relu_forward", my_relu_forward)
+    assert "np.vstack(rows)" in message and "[0]" not in message

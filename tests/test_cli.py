@@ -190,3 +190,36 @@ def test_runs_as_a_module():
     )
     assert json.loads(done.stdout.splitlines()[-1])["days"] == 1460
     assert done.stderr.startswith("epoch 1/1")  # with --json, the log goes to stderr
+
+
+def table_rows(out):
+    """The MSE columns of the printed table: {model: (train, valid, test)}."""
+    rows = {}
+    for model in ("rnn", "tomorrow = today", "linear regression (window)"):
+        line = next(line for line in out.splitlines() if line.startswith(f"{model}  "))
+        rows[model] = tuple(float(value) for value in line[len(model) :].split()[:3])
+    return rows
+
+
+def test_the_defaults_on_a_course_shaped_file_with_a_gap_beat_the_baselines(course_csv, capsys):
+    assert main(["--data", str(course_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "has no rows for 911 day(s) in 1 gap(s), the longest 911 day(s) between 1980-12-31" in out
+    rows = table_rows(out)
+    rnn, persistence, regression = rows["rnn"], rows["tomorrow = today"], rows["linear regression (window)"]
+    assert rnn[1] < persistence[1] and rnn[2] < persistence[2]  # valid and test
+    assert rnn[2] <= 1.02 * regression[2]  # test: at parity (within 2 %) or better
+
+
+def test_with_json_the_gaps_line_goes_to_stderr_and_the_runs_are_reported(tmp_path, capsys):
+    dates = [f"2020-01-{day:02d}" for day in range(1, 32) if day != 16] + [f"2020-02-{day:02d}" for day in range(1, 29)]
+    csv = tmp_path / "gappy.csv"
+    csv.write_text(
+        "date,tmax,tmin,rain\n" + "".join(f"{date},{50 + i % 7},{40 + i % 5},0\n" for i, date in enumerate(dates))
+    )
+    assert main(["--data", str(csv), "--window", "3", "--epochs", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out.strip().splitlines()[-1])
+    assert report["runs"] == [["2020-01-01", "2020-01-14"], ["2020-01-17", "2020-02-27"]]
+    assert report["days"] == 56
+    assert "no rows for 1 day(s) in 1 gap(s)" in captured.err and "no rows" not in captured.out

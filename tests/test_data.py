@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnn_helpers import chronological_split, fit_scaler, load_weather, make_windows, scale, weather_windows
+from rnn_helpers import (
+    chronological_split,
+    continuous_runs,
+    fit_scaler,
+    load_weather,
+    make_windows,
+    scale,
+    weather_windows,
+    window_last_days,
+)
 from rnn_helpers.data import bundled_data_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +127,7 @@ def test_weather_windows_fit_the_scaler_on_the_training_days_only():
     np.testing.assert_allclose(scaler.mean_, train[["tmax", "tmin", "rain"]].mean().to_numpy())
 
 
-def test_the_scaler_and_the_window_regression_give_scikit_learns_numbers():
+def test_the_scaler_and_the_regression_are_scikit_learns_fit_on_the_training_part():
     from sklearn.linear_model import LinearRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -126,18 +135,97 @@ def test_the_scaler_and_the_window_regression_give_scikit_learns_numbers():
 
     frame = load_weather()
     train = chronological_split(frame)[0]
-    ours, theirs = fit_scaler(train), StandardScaler().fit(train[["tmax", "tmin", "rain"]].to_numpy())
-    np.testing.assert_array_equal(ours.mean_, theirs.mean_)
-    np.testing.assert_array_equal(ours.scale_, theirs.scale_)
+    scaler = fit_scaler(train)
+    assert isinstance(scaler, StandardScaler)
+    columns = train[["tmax", "tmin", "rain"]]
+    np.testing.assert_allclose(scaler.mean_, columns.mean().to_numpy(), rtol=1e-14)
+    np.testing.assert_allclose(scaler.scale_, columns.std(ddof=0).to_numpy(), rtol=1e-14)
     values = frame[["tmax", "tmin", "rain"]].to_numpy()
-    np.testing.assert_array_equal(ours.transform(values), theirs.transform(values))
-    np.testing.assert_allclose(ours.inverse_transform(ours.transform(values)), values, rtol=1e-13)
-    constant = np.column_stack([np.full(5, 3.0), np.arange(5.0)])
-    np.testing.assert_array_equal(type(ours).fit(constant).scale_, StandardScaler().fit(constant).scale_)
+    np.testing.assert_allclose(scale(frame, scaler), (values - scaler.mean_) / scaler.scale_, rtol=1e-14)
 
+    # The regression of 05_weather_data: least squares on the flat window and a column of ones.
     windows, _ = weather_windows(frame)
-    (x, y), test_x = windows["train"], windows["test"][0].reshape(len(windows["test"][0]), -1)
+    x, y = windows["train"]
     regression = fit_window_regression(x, y)
-    reference = LinearRegression().fit(x.reshape(len(x), -1), y[:, -1, 0])
-    np.testing.assert_allclose(regression.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(regression.predict(test_x), reference.predict(test_x), rtol=1e-12)
+    assert isinstance(regression, LinearRegression)
+    flat = x.reshape(len(x), -1)
+    solution = np.linalg.lstsq(np.column_stack([flat, np.ones(len(x))]), y[:, -1, 0], rcond=None)[0]
+    np.testing.assert_allclose(regression.coef_, solution[:-1], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(regression.intercept_, solution[-1], rtol=1e-12)
+
+
+# A file shaped like the course's: a blank first header, its own tmax_tomorrow made by
+# shifting rows, blank cells, and no rows for 1981-01-01 ... 1983-06-30 (conftest.course_csv).
+
+GAP_BEFORE, GAP_AFTER = pd.Timestamp("1980-12-31"), pd.Timestamp("1983-07-01")
+
+
+def file_as_read(path):
+    """The file's rows as written, by date, with blank cells forward-filled."""
+    raw = pd.read_csv(path, index_col=0)
+    raw.index = pd.to_datetime(raw.index, format="%Y-%m-%d")
+    return raw.ffill()
+
+
+def test_a_file_with_a_gap_loads_and_every_target_is_the_next_calendar_days_tmax(course_csv, capsys):
+    frame = load_weather(course_csv)
+    out = capsys.readouterr().out
+    assert (
+        "no rows for 911 day(s) in 1 gap(s), the longest 911 day(s) between 1980-12-31 (line 4019) "
+        "and 1983-07-01 (line 4020)" in out
+    )
+    raw = file_as_read(course_csv)
+    assert len(raw) == 13_500 and raw.loc[GAP_BEFORE, "tmax_tomorrow"] == raw.loc[GAP_AFTER, "tmax"]
+    next_days = frame.index + pd.Timedelta(days=1)
+    assert next_days.isin(raw.index).all()
+    np.testing.assert_array_equal(frame["tmax_tomorrow"].to_numpy(), raw.loc[next_days, "tmax"].to_numpy())
+    # Every day whose next calendar day has a row is kept; the others (1980-12-31, the last day) are not.
+    with_tomorrow = raw.index[(raw.index + pd.Timedelta(days=1)).isin(raw.index)]
+    assert frame.index.equals(with_tomorrow) and len(frame) == 13_498 and GAP_BEFORE not in frame.index
+    predictors = ["tmax", "tmin", "rain"]
+    np.testing.assert_array_equal(frame[predictors].to_numpy(), raw.loc[frame.index, predictors].to_numpy())
+
+
+def test_windows_are_every_run_of_consecutive_days_and_none_spans_a_gap(course_csv):
+    frame = load_weather(course_csv, verbose=False)
+    length = 7
+    windows, scaler = weather_windows(frame, length=length)
+    parts = chronological_split(frame)
+    assert [len(continuous_runs(part)) for part in parts] == [2, 1, 1]  # the gap is in the training part
+    for name, part in zip(("train", "valid", "test"), parts):
+        # Reference: every day whose 6 days before are in the part ends a window.
+        ends = part.index[
+            [all(day - pd.Timedelta(days=back) in part.index for back in range(length)) for day in part.index]
+        ]
+        rows = np.stack(
+            [part.index.get_indexer(ends - pd.Timedelta(days=back)) for back in range(length - 1, -1, -1)], axis=1
+        )
+        x, y = windows[name]
+        np.testing.assert_array_equal(x, scale(part, scaler)[rows])
+        np.testing.assert_array_equal(y[:, :, 0], part["tmax_tomorrow"].to_numpy()[rows])
+        assert window_last_days(part, length).equals(ends)
+    train_ends = window_last_days(parts[0], length)
+    assert not ((train_ends > GAP_BEFORE) & (train_ends < GAP_AFTER + pd.Timedelta(days=length - 1))).any()
+    # The window's last target is the tmax of the day after its last day.
+    raw = file_as_read(course_csv)
+    np.testing.assert_array_equal(windows["train"][1][:, -1, 0], raw.loc[train_ends + pd.Timedelta(days=1), "tmax"])
+
+
+def test_the_baselines_are_scored_on_the_windows_target_days(course_csv):
+    from rnn_helpers import baseline_scores
+
+    frame = load_weather(course_csv, verbose=False)
+    windows, scaler = weather_windows(frame)
+    raw, scores = file_as_read(course_csv), baseline_scores(windows, scaler)
+    for name, part in zip(("train", "valid", "test"), chronological_split(frame)):
+        ends = window_last_days(part)
+        errors = raw.loc[ends, "tmax"].to_numpy() - raw.loc[ends + pd.Timedelta(days=1), "tmax"].to_numpy()
+        assert scores["tomorrow = today"][name] == pytest.approx(np.mean(errors**2), rel=1e-12)
+
+
+def test_continuous_runs_cut_where_a_day_is_missing():
+    index = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-05", "2020-01-06", "2020-02-01"])
+    frame = pd.DataFrame({"tmax": np.arange(6.0)}, index=index)
+    assert [run["tmax"].tolist() for run in continuous_runs(frame)] == [[0, 1], [2, 3, 4], [5]]
+    assert len(continuous_runs(load_weather())) == 1
+    assert continuous_runs(frame.iloc[:0]) == []

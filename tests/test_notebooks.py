@@ -24,7 +24,15 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # not notebooks/studen
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import regenerate  # noqa: E402
 
-SERIES = ["01_relu_toy", "02_tanh_forward", "03_manual_backprop", "04_bptt_loop", "05_weather_data", "06_training_loop"]
+SERIES = [
+    "01_relu_toy",
+    "02_tanh_forward",
+    "03_manual_backprop",
+    "04_bptt_loop",
+    "05_weather_data",
+    "06_training_loop",
+    "07_memory",
+]
 
 # Figures that may stand in prose without being printed: step sizes and thresholds
 # written in float notation. Everything else belongs in an output, or in $...$ math.
@@ -33,11 +41,12 @@ ALLOWED_FIGURES = frozenset({"1e-5", "1e-6", "1e-7", "1e-8"})
 # Which self-check each notebook's write-code exercise uses (each set: at least one of).
 REQUIRED_CHECKS = {
     "01_relu_toy": [{"check_relu_forward"}],
-    "02_tanh_forward": [{"check_forward"}],
-    "03_manual_backprop": [{"check_numerical_gradient"}],
+    "02_tanh_forward": [{"check_forward"}, {"check_tanh_step"}],
+    "03_manual_backprop": [{"check_numerical_gradient"}, {"check_hidden_grad"}],
     "04_bptt_loop": [{"check_backward"}, {"check_clip"}],
     "05_weather_data": [{"check_split", "check_scaling"}],
     "06_training_loop": [{"check_schedule"}, {"check_training_step"}],
+    "07_memory": [{"check_carry"}],
 }
 CHECK_NAMES = {name for name in dir(rnn_helpers.checks) if name.startswith("check_")}
 
@@ -481,7 +490,10 @@ def test_solutions_are_collapsed_and_start_with_a_neutral_line(path):
         for index, cell in enumerate(notebook.cells)
         if cell.cell_type == "markdown" and cell.source.startswith("## Exercises")
     ]
-    for number, (index, cell) in enumerate(solutions, start=1):
+    number = 0
+    for index, cell in solutions:
+        your_turn = "your-turn" in cell.metadata.get("tags", [])  # a point inside the teaching part
+        number += not your_turn
         hidden = cell.metadata.get("jupyter", {})
         if not (hidden.get("source_hidden") is True and hidden.get("outputs_hidden") is True):
             problems.append(
@@ -489,14 +501,15 @@ def test_solutions_are_collapsed_and_start_with_a_neutral_line(path):
                 f"outputs_hidden true, found {dict(hidden)}"
             )
         first_line = cell.source.splitlines()[0] if cell.source else ""
-        if first_line != f"# Solution to exercise {number}":
+        wanted = "# Solution: your turn" if your_turn else f"# Solution to exercise {number}"
+        if first_line != wanted:
             problems.append(
-                f"solution cell {index}: the first line must be '# Solution to exercise {number}' "
+                f"solution cell {index}: the first line must be '{wanted}' "
                 f"(it shows while collapsed, so it must not give the answer), found {first_line!r}"
             )
         if cell.cell_type != "code":
             problems.append(f"solution cell {index} is not a code cell")
-        if exercises and index < exercises[0]:
+        if exercises and index < exercises[0] and not your_turn:
             problems.append(f"solution cell {index} comes before the '## Exercises' cell")
     assert not problems, f"{path.stem}:\n" + "\n".join(problems)
 
@@ -611,8 +624,13 @@ def test_markdown_cells_read_as_prose_not_as_a_page_of_headings(path):
 # ---------------------------------------------------------------------------------------
 
 
+def _at_the_end(cell):
+    """Not a your-turn point inside the teaching part: one of the exercises at the end."""
+    return "your-turn" not in cell.metadata.get("tags", [])
+
+
 def _first_solution(notebook):
-    return next(index for index, cell in enumerate(notebook.cells) if is_solution(cell))
+    return next(index for index, cell in enumerate(notebook.cells) if is_solution(cell) and _at_the_end(cell))
 
 
 def _first_code(notebook):
@@ -631,7 +649,11 @@ def _answer_in_first_line(notebook):
 
 
 def _first_stub(notebook):
-    return next(index for index, cell in enumerate(notebook.cells) if "exercise" in cell.metadata.get("tags", []))
+    return next(
+        index
+        for index, cell in enumerate(notebook.cells)
+        if "exercise" in cell.metadata.get("tags", []) and _at_the_end(cell)
+    )
 
 
 def _drop_check_cell(notebook):

@@ -15,12 +15,11 @@ import argparse
 import os
 import platform
 import statistics
-from pathlib import Path
 
 import sklearn
 from jupyter_client.manager import start_new_kernel
+from results import write_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 MARKER = "## scikit-learn's import in a kernel"
 CODE = """
 import time
@@ -73,10 +72,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
-        existing = RESULTS.read_text() if RESULTS.exists() else ""
-        head, _, rest = existing.partition(MARKER)
-        tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""  # the sections after this one stay
-        RESULTS.write_text((head.rstrip("\n") + "\n\n" if head.strip() else "") + text + tail)
+        write_section(MARKER, text)
 
 
 if __name__ == "__main__":

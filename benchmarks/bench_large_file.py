@@ -41,8 +41,8 @@ from rnn_helpers import continuous_runs, load_weather, weather_windows
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_training import course_style_training  # noqa: E402
 from course_shaped_file import DAYS, write_course_shaped_file  # noqa: E402
+from results import write_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 MARKER = "## The command line on a 13,500-day file"
 LOOP_EPOCHS, TARGET_RATIO = 250, 100
 
@@ -143,10 +143,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
-        existing = RESULTS.read_text() if RESULTS.exists() else ""
-        head, _, rest = existing.partition(MARKER)
-        tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""  # the sections after this one stay
-        RESULTS.write_text((head.rstrip("\n") + "\n\n" if head.strip() else "") + text + tail)
+        write_section(MARKER, text)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,32 @@ def _x_text(x):
 # ------------------------------------------------------------------ calling the learner
 
 
+# The helpers each exercise asks the learner to write again (their self-check compares with them).
+PROVIDED_HELPERS = {
+    "check_relu_forward": ("rnn_forward",),
+    "check_forward": ("rnn_forward",),
+    "check_tanh_step": (),
+    "check_hidden_grad": (),
+    "check_numerical_gradient": ("numerical_gradient",),
+    "check_backward": ("rnn_backward",),
+    "check_clip": ("clip_by_global_norm",),
+    "check_split": ("chronological_split",),
+    "check_scaling": (),
+    "check_schedule": ("linear_schedule",),
+    "check_training_step": (),
+    "check_stack_backward": ("stack_backward",),
+    "check_carry": ("truncated_bptt",),
+}
+
+
+def _provided_helper(check_name, function):
+    """The name of the rnn_helpers function that ``function`` is, for this check's exercise; or None."""
+    for name in PROVIDED_HELPERS.get(check_name, ()):
+        if function is globals().get(name):
+            return name
+    return None
+
+
 class _NotWrittenYet(Exception):
     """The learner's function is still the stub: it raises NotImplementedError."""
 
@@ -115,6 +141,12 @@ def waits_for_the_learner(check):
     def waiting(function, *args, **kwargs):
         __tracebackhide__ = True
         try:
+            provided = _provided_helper(check.__name__, function)
+            if provided:
+                raise AssertionError(
+                    f"{check.__name__}: that is rnn_helpers' own `{provided}`, the function this exercise asks "
+                    "you to write yourself. Write your own in the cell above; the check compares it with that helper."
+                )
             return check(function, *args, **kwargs)
         except _NotWrittenYet:
             name = getattr(function, "__name__", "your function")

@@ -382,12 +382,13 @@ def _tanh_bptt(xs, start, hiddens, output_grad, params):
     return grads
 
 
-def _carry_with(*, carry=True, reset_inside=None, start_in_backward=True, stop=True):
+def _carry_with(*, carry=True, reset_inside=None, start_in_backward=True, stop=True, mean=False):
     """What a learner's truncated BPTT returns, ``(hiddens, chunk_grads)``, with one slip switched on.
 
     ``reset_inside``: every step of a chunk starts again from ``"zero"``, or from the
     chunk's ``"start"`` state, instead of from the step before it. ``stop=False``: each
-    chunk's gradient goes back through every step so far (from h_{-1} = 0).
+    chunk's gradient goes back through every step so far (from h_{-1} = 0). ``mean=True``:
+    the gradient of half the mean squared error of a chunk, not of half its sum.
     """
 
     def result(case):
@@ -409,6 +410,8 @@ def _carry_with(*, carry=True, reset_inside=None, start_in_backward=True, stop=T
                 hiddens[:, step] = state
             output_grad = np.zeros(ys[:, :end].shape)
             output_grad[:, first:] = hiddens[:, first:end] @ params["o_weight"] + params["o_bias"] - ys[:, first:end]
+            if mean:
+                output_grad = output_grad / output_grad[:, first:].size
             if stop:
                 backward_start = start if start_in_backward else np.zeros_like(start)
                 grads = _tanh_bptt(
@@ -990,6 +993,14 @@ MISTAKES = [
         edits=(("truncated.py", "stop = first  # the gradient stops", "stop = 0  # the gradient stops"),),
         notebooks=("07_memory",),
         wrong=(_carry_with(stop=False),),
+    ),
+    Mistake(
+        "chunk_mean_loss",
+        ("check_carry",),
+        "your gradients are those of half the mean squared error of each chunk; the exercise's loss is"
+        " half the sum, 0.5 * sum((y_hat - y)**2), whose output gradient is y_hat - y (mse_grad), not"
+        " divided by the number of entries.",
+        wrong=(_carry_with(mean=True),),
     ),
 ]
 

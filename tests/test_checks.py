@@ -348,6 +348,8 @@ def learner_carry(x, y, params, chunk_length, mistake=None):
             output_grad = np.zeros(so_far.shape[:2] + ys.shape[2:])
             output_grad[:, first:] = outputs - chunk_y
             grads = rnn_backward(xs[:, : so_far.shape[1]], so_far, output_grad, params)
+        elif mistake == "chunk_mean_loss":  # the loop of the notebook's training cell, not the exercise's loss
+            grads, _ = chunk_backward(chunk_x, start, hiddens, (outputs - chunk_y) / outputs.size, params)
         else:
             grads, _ = chunk_backward(chunk_x, start, hiddens, outputs - chunk_y, params)  # dL/ds dropped
         all_hiddens.append(hiddens)
@@ -928,3 +930,14 @@ def test_a_list_of_one_row_arrays_is_told_to_stack_them_not_to_drop_an_axis():
 
     message = run_check("check_relu_forward", my_relu_forward)
     assert "np.vstack(rows)" in message and "[0]" not in message
+
+
+@pytest.mark.parametrize("check", sorted(name for name, helpers in checks.PROVIDED_HELPERS.items() if helpers))
+def test_the_provided_helper_itself_is_refused(check):
+    helper = getattr(checks, checks.PROVIDED_HELPERS[check][0])
+    with pytest.raises(AssertionError, match="rnn_helpers' own `.*`, the function this exercise asks you"):
+        getattr(checks, check)(helper)
+
+
+def test_every_check_says_which_helpers_it_refuses():
+    assert set(checks.PROVIDED_HELPERS) == set(CHECK_NAMES)

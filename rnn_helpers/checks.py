@@ -43,6 +43,7 @@ from types import SimpleNamespace, TracebackType
 import numpy as np
 import pandas as pd
 
+from ._provided import package_function
 from .data import PREDICTORS, chronological_split, fit_scaler, scale
 from .gradcheck import numerical_gradient
 from .mistakes import BY_ID, for_check, helpers_with
@@ -99,32 +100,6 @@ def _x_text(x):
 # ------------------------------------------------------------------ calling the learner
 
 
-# The helpers each exercise asks the learner to write again (their self-check compares with them).
-PROVIDED_HELPERS = {
-    "check_relu_forward": ("rnn_forward",),
-    "check_forward": ("rnn_forward",),
-    "check_tanh_step": (),
-    "check_hidden_grad": (),
-    "check_numerical_gradient": ("numerical_gradient",),
-    "check_backward": ("rnn_backward",),
-    "check_clip": ("clip_by_global_norm",),
-    "check_split": ("chronological_split",),
-    "check_scaling": (),
-    "check_schedule": ("linear_schedule",),
-    "check_training_step": (),
-    "check_stack_backward": ("stack_backward",),
-    "check_carry": ("truncated_bptt",),
-}
-
-
-def _provided_helper(check_name, function):
-    """The name of the rnn_helpers function that ``function`` is, for this check's exercise; or None."""
-    for name in PROVIDED_HELPERS.get(check_name, ()):
-        if function is globals().get(name):
-            return name
-    return None
-
-
 class _NotWrittenYet(Exception):
     """The learner's function is still the stub: it raises NotImplementedError."""
 
@@ -141,11 +116,11 @@ def waits_for_the_learner(check):
     def waiting(function, *args, **kwargs):
         __tracebackhide__ = True
         try:
-            provided = _provided_helper(check.__name__, function)
+            provided = package_function(function)
             if provided:
                 raise AssertionError(
-                    f"{check.__name__}: that is rnn_helpers' own `{provided}`, the function this exercise asks "
-                    "you to write yourself. Write your own in the cell above; the check compares it with that helper."
+                    f"{check.__name__}: that is rnn_helpers' own `{provided}`, not a function of yours. Write "
+                    "the computation yourself in the cell above; the check compares it with the helper."
                 )
             return check(function, *args, **kwargs)
         except _NotWrittenYet:
@@ -539,7 +514,9 @@ def check_tanh_step(my_tanh_step):
         "my_tanh_step(x_t, previous_hidden, params) with x_t of shape (1, 3) and previous_hidden (1, 4)",
         "the new hidden state, shape (1, H)",
     )
-    _run_case(check, case, got, lambda hidden: {"hidden": hidden}, case_text="at step t = 1")
+    _run_case(
+        check, case, got, lambda hidden: {"hidden": hidden}, case_text="for step t = 1, called with a non-zero h_0"
+    )
     print("check_tanh_step: correct.")
 
 

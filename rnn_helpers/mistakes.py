@@ -65,6 +65,7 @@ def _forward(
     reset_between_sequences=True,
     first_step=0,
     zero_outputs_before=False,
+    output_bias=True,
 ):
     """A per-step forward pass in which each argument can switch one mistake on.
 
@@ -97,7 +98,7 @@ def _forward(
                 pre_activation = pre_activation + params["h_bias"][0]
             hidden = act(pre_activation)
             hiddens[sequence_index, step] = hidden
-    outputs = hiddens @ params["o_weight"] + params["o_bias"]
+    outputs = hiddens @ params["o_weight"] + (params["o_bias"] if output_bias else 0.0)
     if zero_outputs_before:
         outputs[:, :first_step] = 0.0
     return (outputs[0], hiddens[0]) if single else (outputs, hiddens)
@@ -145,7 +146,9 @@ def _pre_activation_grads(case):
     return hiddens, output_grad, grads
 
 
-def _bptt_with(*, carry_before_derivative=False, tanh_again=False, last_step=0):
+def _bptt_with(
+    *, carry_before_derivative=False, tanh_again=False, last_step=0, wrap_at_step_0=False, carry_untransposed=False
+):
     """The gradients of a plain tanh BPTT loop with one slip switched on."""
 
     def grads(case):
@@ -160,13 +163,14 @@ def _bptt_with(*, carry_before_derivative=False, tanh_again=False, last_step=0):
             hidden = hiddens[:, step]
             hidden_grad = output_grad[:, step] @ params["o_weight"].T + carried
             pre_grad = hidden_grad * (1 - (np.tanh(hidden) if tanh_again else hidden) ** 2)
-            previous = hiddens[:, step - 1] if step > 0 else np.zeros_like(hidden)
+            previous = hiddens[:, step - 1] if step > 0 or wrap_at_step_0 else np.zeros_like(hidden)
             result["i_weight"] += xs[:, step].T @ pre_grad
             result["h_weight"] += previous.T @ pre_grad
             result["h_bias"] += pre_grad.sum(axis=0)
             result["o_weight"] += hidden.T @ output_grad[:, step]
             result["o_bias"] += output_grad[:, step].sum(axis=0)
-            carried = (hidden_grad if carry_before_derivative else pre_grad) @ params["h_weight"].T
+            h_weight = params["h_weight"] if carry_untransposed else params["h_weight"].T
+            carried = (hidden_grad if carry_before_derivative else pre_grad) @ h_weight
         return result
 
     return grads
@@ -433,8 +437,8 @@ MISTAKES = [
     Mistake(
         "no_activation",
         ("check_relu_forward", "check_forward"),
-        "your hidden state skips the activation: h_t = act(x_t @ i_weight + h_{t-1} @ h_weight"
-        " + h_bias), with act = ReLU in the toy and tanh from 02_tanh_forward on.",
+        "your hidden state skips the activation: h_t = act(x_t @ i_weight + h_{t-1} @ h_weight), with"
+        " act = ReLU in the toy (no biases) and tanh, with + h_bias inside it, from 02_tanh_forward on.",
         wrong=(_forward_with(apply_activation=False),),
     ),
     Mistake(
@@ -450,6 +454,12 @@ MISTAKES = [
         "your hidden state uses only x_t; it must also add h_{t-1} @ h_weight, the previous"
         " state carried forward (h_{-1} = 0 at step 0).",
         wrong=(_forward_with(carry_hidden=False),),
+    ),
+    Mistake(
+        "output_bias_missing",
+        ("check_forward",),
+        "your hidden states are right but the outputs miss o_bias: y_t = h_t @ o_weight + o_bias.",
+        wrong=(_forward_with(output_bias=False),),
     ),
     Mistake(
         "loop_skips_step_0",
@@ -536,6 +546,12 @@ MISTAKES = [
         ("check_tanh_step",),
         "you used ReLU; this step uses tanh: np.tanh(x_t @ i_weight + h_{t-1} @ h_weight + h_bias).",
         wrong=(lambda case: _step_pre_activation(case, act=lambda z: np.maximum(0.0, z)),),
+    ),
+    Mistake(
+        "step_returned_prediction",
+        ("check_tanh_step",),
+        "you returned the prediction y_t = h_t @ o_weight + o_bias; return the new hidden state h_t itself.",
+        wrong=(lambda case: _step_pre_activation(case, act=np.tanh) @ case.params["o_weight"] + case.params["o_bias"],),
     ),
     Mistake(
         "hidden_grad_next_step_missing",
@@ -649,6 +665,21 @@ MISTAKES = [
         "your loop back in time stops at t = 1, so step 0 adds nothing to the gradients: walk"
         " every step, `for t in reversed(range(T))`, down to t = 0.",
         wrong=(_bptt_with(last_step=1),),
+    ),
+    Mistake(
+        "previous_hidden_wraps_at_step_0",
+        ("check_backward",),
+        "at t = 0 your previous state is hiddens[:, t - 1], which NumPy reads as the LAST state"
+        " (index -1): at step 0 the previous state is h_{-1} = 0, e.g."
+        " `hiddens[:, t - 1] if t > 0 else np.zeros_like(hiddens[:, 0])`.",
+        wrong=(_bptt_with(wrap_at_step_0=True),),
+    ),
+    Mistake(
+        "carry_h_weight_not_transposed",
+        ("check_backward",),
+        "you send the gradient back to step t-1 with dL/dz_t @ h_weight; going back through"
+        " z_t = h_{t-1} @ h_weight needs h_weight.T: dL/dz_t @ h_weight.T.",
+        wrong=(_bptt_with(carry_untransposed=True),),
     ),
     Mistake(
         "tanh_applied_again",

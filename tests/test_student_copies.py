@@ -1,7 +1,7 @@
-"""Student copies and the notebook checker: in sync, the solutions left out, runnable to the end.
+"""Student copies: in sync, the solutions left out, runnable to the end.
 
-The copies are written by ``scripts/make_student_copies.py``; the checker is
-``python -m rnn_helpers.checks NOTEBOOK``.
+The copies are written by ``scripts/make_student_copies.py``; the grader that checks
+a learner's copy, ``python -m rnn_helpers.checks``, is tested in ``tests/test_grading.py``.
 """
 
 import sys
@@ -62,7 +62,7 @@ def test_a_student_copy_runs_to_the_end_and_each_check_says_not_written_yet(tmp_
     assert not any(output.output_type == "error" for cell in student.cells for output in cell.get("outputs", []))
 
 
-# ---------------------------------------------------------------- the notebook checker
+# ---------------------------------------------------------------- a classroom notebook
 
 SOLUTIONS = {
     1: (
@@ -85,7 +85,6 @@ SOLUTIONS = {
         "check_clip(my_clip)",
     ),
 }
-SCHEDULE_ONE_STEP_AHEAD = "def my_schedule(lr, step, total_steps):\n    return lr * (1 - (step + 1) / total_steps)\n"
 
 
 def stub(solution):
@@ -117,70 +116,3 @@ def classroom_notebook():
             ),
         ]
     return nbformat.v4.new_notebook(cells=cells)
-
-
-def learner_notebook(tmp_path, answers, drop_cells=()):
-    """The student copy of ``classroom_notebook`` with the learner's ``answers`` {exercise: code}."""
-    student = maker.student_copy(classroom_notebook())
-    assert "your teacher has the worked solutions" in student.cells[1].source
-    stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
-    for number, code in answers.items():
-        stubs[number - 1].source = code
-    student.cells = [cell for index, cell in enumerate(student.cells) if index not in drop_cells]
-    path = tmp_path / "submission.ipynb"
-    nbformat.write(student, path)
-    nbformat.write(maker.student_copy(classroom_notebook()), tmp_path / "student_copy.ipynb")
-    return path
-
-
-def test_the_checker_prints_a_table_and_fails_when_one_exercise_is_wrong(tmp_path, capsys):
-    # Exercise 2 is wrong; exercise 3 passing after it shows the notebook runs on past a failure.
-    path = learner_notebook(tmp_path, {1: SOLUTIONS[1][0], 2: SCHEDULE_ONE_STEP_AHEAD, 3: SOLUTIONS[3][0]})
-    assert grading.main([str(path)]) == 1
-    printed = capsys.readouterr().out
-    lines = printed.splitlines()
-    assert lines[1].split() == ["exercise", "result", "message"]
-    assert "Exercise 1 (check_relu_forward)  passed  check_relu_forward: correct." in printed
-    assert "Exercise 2 (check_schedule)      failed  check_schedule: wrong learning rate at step 0" in printed
-    assert "Likely mistake: your schedule is one step ahead" in printed
-    assert "Exercise 3 (check_clip)          passed  check_clip: correct." in printed
-    assert lines[-1] == "2 of 3 exercise(s) passed."
-
-
-def test_the_checker_reports_a_notebook_that_does_not_run_line_by_line(tmp_path, capsys):
-    # The import cell was deleted and a cell uses a name never defined; exercise 1 has a
-    # syntax error, exercise 2's check has no import, exercise 3's check cell was deleted.
-    path = learner_notebook(
-        tmp_path,
-        {1: "def my_relu_forward(x, i_weight, h_weight, o_weight)\n    pass", 3: SOLUTIONS[3][0]},
-        drop_cells=(0, 10),
-    )
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell("temperatures = load_temperatures()"))
-    nbformat.write(notebook, path)
-    assert grading.main([str(path), "--against", str(tmp_path / "student_copy.ipynb")]) == 1
-    printed = capsys.readouterr().out
-    assert "Traceback" not in printed
-    assert "code cell 1 raised NameError: name 'load_temperatures' is not defined; the cells after it" in printed
-    assert "Exercise 1 (check_relu_forward)  failed  the exercise cell raised SyntaxError" in printed
-    assert "Exercise 2 (check_schedule)      failed  NameError: name 'check_schedule' is not defined" in printed
-    assert "Exercise 3 (check_clip)          failed  its check cell is missing" in printed
-    assert printed.splitlines()[-1] == "0 of 3 exercise(s) passed."
-
-
-def test_an_untouched_stub_is_not_written_yet_not_passed(tmp_path, capsys):
-    path = learner_notebook(tmp_path, {1: SOLUTIONS[1][0]})
-    assert grading.main([str(path)]) == 1
-    printed = capsys.readouterr().out
-    assert "Exercise 1 (check_relu_forward)  passed  check_relu_forward: correct." in printed
-    assert "Exercise 2 (check_schedule)      failed  check_schedule: not written yet: fill in `my_schedule`" in printed
-    assert printed.splitlines()[-1] == "1 of 3 exercise(s) passed."
-
-
-def test_the_checker_says_when_a_file_is_not_a_notebook(tmp_path, capsys):
-    path = tmp_path / "notes.ipynb"
-    path.write_text("my answers: 1) tanh 2) 0.5")
-    assert grading.main([str(path)]) == 2
-    assert "cannot be read as a Jupyter notebook" in capsys.readouterr().out
-    assert grading.main([str(tmp_path / "missing.ipynb")]) == 2
-    assert "no such file" in capsys.readouterr().out

@@ -274,6 +274,9 @@ def quiet_jupyter_logging():
         logging.getLogger(name).setLevel(logging.ERROR)
     # A kernel shut down during a cell leaves a task whose error nobody reads.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # Some debugpy releases (imported with ipykernel when a kernel starts) warn on stderr that
+    # frozen modules may hide breakpoints; the grader sets no breakpoints.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
 def _kernel_env():

@@ -1,7 +1,8 @@
 """Whether a learner's function is, or only calls, the helper its exercise asks them to write.
 
-Used by the self-checks (``rnn_helpers.checks``) and by the teacher's checker
-(``rnn_helpers.grading``), so both judge by the same table and the same rule.
+One table and one rule for both judges: the teacher's checker (``rnn_helpers.grading``)
+fails a function that is or calls the helper; a self-check (``rnn_helpers.checks``)
+refuses the helper itself, and adds a note when a right function only calls it.
 """
 
 import dis

@@ -122,6 +122,20 @@ def stack(x, layers, activation_):
     return x
 
 
+def stack_output_grad(cache, output_grad, layers):
+    """``stack_backward``'s output gradient as floats, shaped like the top layer's outputs."""
+    output_grad = np.asarray(output_grad, dtype=float)
+    top_input, top_hiddens = cache[-1]
+    expected = np.shape(top_hiddens)[:-1] + (params(layers[-1])[2],)
+    if output_grad.shape != expected:
+        raise ValueError(
+            f"output_grad must have shape {expected}, the shape of the stack's outputs for this cache; got "
+            f"{output_grad.shape}. Pass the cache that stack_forward returned and a gradient shaped like its "
+            "outputs (e.g. mse_grad(actual, outputs))."
+        )
+    return output_grad
+
+
 def matching(params, grads):
     """ValueError unless ``grads`` has the keys and shapes of ``params``."""
     if set(params) != set(grads):

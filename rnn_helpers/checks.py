@@ -18,6 +18,8 @@ check                      learner's function                                   
 =========================  ==========================================================  ==========
 check_relu_forward         ``f(x, i_weight, h_weight, o_weight) -> outputs (T, O)``     01
 check_forward              ``f(x, params) -> (outputs, hiddens)``, tanh, (T,F)|(N,T,F)  02
+check_tanh_step            ``f(x_t, previous_hidden, params) -> hidden (1, H)``         02
+check_hidden_grad          ``f(output_grad, next_pre_grad, params) -> dL/dh_t (1, H)``  03
 check_numerical_gradient   ``f(loss_fn, params, epsilon=1e-6) -> dict``                 03
 check_backward             ``f(x, hiddens, output_grad, params) -> dict``, tanh         04
 check_clip                 ``f(grads, max_norm) -> dict``                               04
@@ -43,7 +45,7 @@ from types import SimpleNamespace, TracebackType
 import numpy as np
 import pandas as pd
 
-from ._provided import package_function
+from ._provided import package_function, provided_helper
 from .data import PREDICTORS, chronological_split, fit_scaler, scale
 from .gradcheck import numerical_gradient
 from .mistakes import BY_ID, for_check, helpers_with
@@ -100,6 +102,9 @@ def _x_text(x):
 # ------------------------------------------------------------------ calling the learner
 
 
+_calls = 0  # calls of the learner's function in the running check
+
+
 class _NotWrittenYet(Exception):
     """The learner's function is still the stub: it raises NotImplementedError."""
 
@@ -115,6 +120,8 @@ def waits_for_the_learner(check):
     @functools.wraps(check)
     def waiting(function, *args, **kwargs):
         __tracebackhide__ = True
+        global _calls
+        _calls = 0
         try:
             provided = package_function(function)
             if provided:
@@ -122,7 +129,14 @@ def waits_for_the_learner(check):
                     f"{check.__name__}: that is rnn_helpers' own `{provided}`, not a function of yours. Write "
                     "the computation yourself in the cell above; the check compares it with the helper."
                 )
-            return check(function, *args, **kwargs)
+            result = check(function, *args, **kwargs)
+            helper = provided_helper(function, check.__name__)
+            if helper:
+                print(
+                    f"{check.__name__}: note: your function calls `{helper}`, the helper this exercise asks you to "
+                    "write; the teacher's checker does not count it. Try it without."
+                )
+            return result
         except _NotWrittenYet:
             name = getattr(function, "__name__", "your function")
             print(f"{check.__name__}: not written yet: fill in `{name}` above, then run this cell again.")
@@ -158,10 +172,17 @@ def _call(check, function, args, call_text, returns):
             f"{check}: pass your function itself, without parentheses after its name, e.g. "
             f"{check}(my_function); got {type(function).__name__} {function!r:.60}."
         )
+    global _calls
+    _calls += 1
     try:
         result = function(*args)
     except NotImplementedError:
-        raise _NotWrittenYet from None
+        if _calls == 1:  # the stub; a NotImplementedError on a later case is a bug like any other
+            raise _NotWrittenYet from None
+        raise AssertionError(
+            f"{check}: your function raised NotImplementedError when called as {call_text}, although it ran "
+            "for an earlier case: is a branch (one sequence, or a batch) not written yet?"
+        ) from None
     except Exception as error:  # the learner's bug, reported as what it is and where
         raise AssertionError(
             f"{check}: your function raised {type(error).__name__}: {error}\n"

@@ -44,8 +44,8 @@ def load_weather(path=None, verbose=True):
     pandas.DataFrame
         Columns ``tmax, tmin, rain, tmax_tomorrow`` (float), sorted by date. Blank
         cells (or ``NA``) are forward-filled. A day without a target (see Notes) is
-        left out, so the result stops one day before the data does, and one day
-        before each gap. ``continuous_runs`` cuts it into runs of consecutive days.
+        left out: the day before each gap, and the last day unless the file gives
+        its own ``tmax_tomorrow`` there. ``continuous_runs`` cuts it into runs of consecutive days.
 
     Raises
     ------
@@ -291,7 +291,7 @@ def _gaps_line(path, index, lines, steps):
         f"load_weather: {path.name} has no rows for {missing:,} day(s) in {len(gaps)} gap(s), the "
         f"longest {int(steps[longest]) - 1:,} day(s) between {index[longest].date()} (line "
         f"{lines[longest]}) and {index[longest + 1].date()} (line {lines[longest + 1]}); windows stay "
-        f"within the {len(gaps) + 1} runs of consecutive days, and the last day before a gap has no target."
+        "within the runs of consecutive days, and the last day before a gap has no target."
     )
 
 

@@ -110,6 +110,7 @@ def _grade(check_name, function_name, namespace, package):
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+            checks._calls = 0  # what the self-check's wrapper does: the first call may meet the stub
             getattr(check, "__wrapped__", check)(function)
     except checks._NotWrittenYet:
         return _outcome(NOT_WRITTEN_YET, f"{check_name}: not written yet: fill in `{function_name}`.")

@@ -40,6 +40,11 @@ def delayed_recall(n_sequences, n_steps, lag, seed=0):
     _validate.whole_number(n_sequences, "n_sequences")
     _validate.whole_number(n_steps, "n_steps")
     _validate.whole_number(lag, "lag", hint=" (how many steps back the target lies)")
+    if lag >= n_steps:
+        raise ValueError(
+            f"lag must be smaller than n_steps: a target {lag} steps back needs more than {lag} steps; "
+            f"got n_steps={n_steps}."
+        )
     _validate.whole_number(seed, "seed", minimum=0, hint=" (the same seed gives the same sequences)")
     flips = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n_sequences, n_steps, 1))
     targets = np.zeros_like(flips)

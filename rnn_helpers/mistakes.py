@@ -20,6 +20,7 @@ whose value is wrong.
 
 import importlib
 import inspect
+import sys
 import types
 from dataclasses import dataclass
 
@@ -482,8 +483,9 @@ MISTAKES = [
         edits=(
             (
                 "rnn.py",
-                "hidden = np.zeros((n_sequences, n_hidden))  # h_{-1} = 0",
-                "hidden = _ended.get(n_hidden, np.zeros((1, n_hidden)))[-1:] + np.zeros((n_sequences, 1))",
+                "np.zeros((n_sequences, n_hidden)) if start_hidden is None",
+                "_ended.get(n_hidden, np.zeros((1, n_hidden)))[-1:] + np.zeros((n_sequences, 1))"
+                " if start_hidden is None",
             ),
             ("rnn.py", "    return outputs, hiddens\n", "    _ended[n_hidden] = hidden\n    return outputs, hiddens\n"),
             ("rnn.py", "\ndef forward_batch(", "\n_ended = {}\n\n\ndef forward_batch("),
@@ -994,7 +996,13 @@ MISTAKES = [
         "your state is reset inside the chunk: each step starts from the state of the step before"
         " it, h_{t-1}, and only the chunk's first step from the carried state. Is the line that sets"
         " the start state inside the loop over the steps?",
-        edits=(("truncated.py", '+ hidden @ params["h_weight"] +', '+ start_hidden @ params["h_weight"] +'),),
+        edits=(
+            (
+                "rnn.py",
+                '+ hidden @ params["h_weight"] +',
+                '+ (0 * hidden if start_hidden is None else start_hidden) @ params["h_weight"] +',
+            ),
+        ),
         notebooks=("07_memory",),
         wrong=(_carry_with(reset_inside="zero"), _carry_with(reset_inside="start")),
     ),
@@ -1007,9 +1015,9 @@ MISTAKES = [
         " output_grad, params).",
         edits=(
             (
-                "truncated.py",
-                "else start_hidden  # h_{-1} = s, a constant",
-                "else np.zeros_like(hidden)  # h_{-1} = s, a constant",
+                "rnn.py",
+                "if t > 0 else start_hidden",
+                "if t > 0 else np.zeros_like(hidden)",
             ),
         ),
         notebooks=("07_memory",),
@@ -1063,23 +1071,34 @@ def apply_edits(text, file, edits):
 def helpers_with(edits):
     """The helpers' modules, those named by ``edits`` rebuilt from edited source.
 
-    Returns a namespace of every public name of the modules the self-checks use, or
-    ``None`` when an edit no longer applies (its target text changed).
+    A helper module that imports from a rebuilt one is rebuilt too, on the rebuilt module
+    (``truncated`` runs the loops of an edited ``rnn``). Returns a namespace of every public
+    name of the modules the self-checks use, or ``None`` when an edit no longer applies
+    (its target text changed).
     """
     modules = [importlib.import_module(f"rnn_helpers.{name}") for name in HELPER_MODULES]
     namespace = {name: value for module in modules for name, value in vars(module).items() if not name.startswith("__")}
-    for module in modules:
+    rebuilt = {}  # the real module's name -> the module rebuilt with the mistake
+    for module in modules:  # in HELPER_MODULES order: a module after those it imports
         file = module.__name__.rsplit(".", 1)[1] + ".py"
-        if not any(edited_file == file for edited_file, _, _ in edits):
-            continue
         try:
-            source = apply_edits(inspect.getsource(module), file, edits)
+            source = inspect.getsource(module)
+            edited = apply_edits(source, file, edits)
         except (OSError, ValueError):
             return None
+        imports_rebuilt = any(f"from .{name.rsplit('.', 1)[1]} import" in source for name in rebuilt)
+        if edited == source and not imports_rebuilt:
+            continue
         mutated = types.ModuleType(module.__name__ + "_with_mistake")
         mutated.__package__ = "rnn_helpers"
-        exec(compile(source, f"<{file} with a known mistake>", "exec"), mutated.__dict__)  # noqa: S102
-        # Only what the edited module defines itself: what it imports stays the real thing.
+        saved = {name: sys.modules[name] for name in rebuilt}
+        sys.modules.update(rebuilt)  # its relative imports find the rebuilt modules
+        try:
+            exec(compile(edited, f"<{file} with a known mistake>", "exec"), mutated.__dict__)  # noqa: S102
+        finally:
+            sys.modules.update(saved)
+        rebuilt[module.__name__] = mutated
+        # Only what the rebuilt module defines itself: what it imports stays as it was.
         namespace.update(
             {
                 name: value

@@ -101,14 +101,18 @@ def rnn_forward(x, params, activation="tanh"):
     return forward_batch(x, params, activation)
 
 
-def forward_batch(x, params, activation="tanh"):
-    """``rnn_forward`` for a batch x (N, T, F), without checking its arguments."""
+def forward_batch(x, params, activation="tanh", start_hidden=None):
+    """``rnn_forward`` for a batch x (N, T, F), without checking its arguments.
+
+    ``start_hidden`` (N, H) is h_{-1}, 0 by default. Truncated BPTT starts a chunk from the
+    state the chunk before it ended with (``rnn_helpers.truncated``, ``07_memory``).
+    """
     act, _ = ACTIVATIONS[activation]
     n_sequences, n_steps, _ = x.shape
     n_hidden, n_outputs = params["o_weight"].shape
     hiddens = np.zeros((n_sequences, n_steps, n_hidden))
     outputs = np.zeros((n_sequences, n_steps, n_outputs))
-    hidden = np.zeros((n_sequences, n_hidden))  # h_{-1} = 0
+    hidden = np.zeros((n_sequences, n_hidden)) if start_hidden is None else start_hidden  # h_{-1}
     for t in range(n_steps):
         hidden = act(x[:, t] @ params["i_weight"] + hidden @ params["h_weight"] + params["h_bias"])
         hiddens[:, t] = hidden
@@ -162,24 +166,33 @@ def rnn_backward_with_input_grad(x, hiddens, output_grad, params, activation="ta
     """
     x, hiddens, output_grad = _validate.backward(x, hiddens, output_grad, params, activation)
     if x.ndim == 2:
-        grads, x_grad = backward_batch(x[None], hiddens[None], output_grad[None], params, activation)
+        grads, x_grad, _ = backward_batch(x[None], hiddens[None], output_grad[None], params, activation)
         return grads, x_grad[0]
-    return backward_batch(x, hiddens, output_grad, params, activation)
+    grads, x_grad, _ = backward_batch(x, hiddens, output_grad, params, activation)
+    return grads, x_grad
 
 
-def backward_batch(x, hiddens, output_grad, params, activation="tanh"):
+def backward_batch(x, hiddens, output_grad, params, activation="tanh", start_hidden=None):
     """``rnn_backward_with_input_grad`` for a batch (N, T, ...), without checking its arguments.
 
     The loop of ``04_bptt_loop``: walking back from t = T-1 to 0, it carries
-    ``next_hidden_grad``, the gradient arriving at h_t from step t+1.
+    ``next_hidden_grad``, the gradient arriving at h_t from step t+1. ``start_hidden`` is
+    h_{-1} as in ``forward_batch`` (0 by default).
+
+    Returns
+    -------
+    grads, x_grad, start_grad
+        ``start_grad`` is dL/dh_{-1}: what the loop would send on to a step before the
+        first. Truncated BPTT drops it (``07_memory``); with h_{-1} = 0 nothing needs it.
     """
     _, derivative = ACTIVATIONS[activation]
     grads = {name: np.zeros_like(params[name], dtype=float) for name in PARAM_NAMES}
     x_grad = np.zeros_like(x)
+    start_hidden = np.zeros_like(hiddens[:, 0]) if start_hidden is None else start_hidden
     next_hidden_grad = np.zeros_like(hiddens[:, 0])  # nothing from the future yet
     for t in reversed(range(x.shape[1])):
         hidden = hiddens[:, t]
-        previous_hidden = hiddens[:, t - 1] if t > 0 else np.zeros_like(hidden)  # h_{-1} = 0
+        previous_hidden = hiddens[:, t - 1] if t > 0 else start_hidden  # h_{-1}
         step_output_grad = output_grad[:, t]
         grads["o_weight"] += hidden.T @ step_output_grad
         grads["o_bias"] += step_output_grad.sum(axis=0)
@@ -190,4 +203,4 @@ def backward_batch(x, hiddens, output_grad, params, activation="tanh"):
         grads["i_weight"] += x[:, t].T @ pre_grad
         x_grad[:, t] = pre_grad @ params["i_weight"].T
         next_hidden_grad = pre_grad @ params["h_weight"].T  # sent on to step t-1
-    return grads, x_grad
+    return grads, x_grad, next_hidden_grad

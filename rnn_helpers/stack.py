@@ -8,8 +8,6 @@ layer's input sequence is the output gradient of the layer below.
 Derived in ``06_training_loop`` (the input gradient; exercise: a two-layer stack).
 """
 
-import numpy as np
-
 from . import _validate
 from .rnn import backward_batch, forward_batch, init_params
 
@@ -82,14 +80,14 @@ def stack_backward(cache, output_grad, layers, activation="tanh"):
             "that stack_forward returned for these same layers."
         )
     _validate.activation(activation)
-    output_grad = np.asarray(output_grad, dtype=float)
+    output_grad = _validate.stack_output_grad(cache, output_grad, layers)
     single = output_grad.ndim == 2
     grads = [None] * len(layers)
     for index in reversed(range(len(layers))):
         layer_input, hiddens = cache[index]
         if single:
             layer_input, hiddens, output_grad = layer_input[None], hiddens[None], output_grad[None]
-        grads[index], output_grad = backward_batch(layer_input, hiddens, output_grad, layers[index], activation)
+        grads[index], output_grad, _ = backward_batch(layer_input, hiddens, output_grad, layers[index], activation)
         if single:
             output_grad = output_grad[0]
     return grads

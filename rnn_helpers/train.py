@@ -125,7 +125,7 @@ def train(
     Notes
     -----
     The objective is 0.5 * mean((prediction - target)**2) over every step of every
-    window in a batch, in scaled units; its gradient is ``mse_grad / size``.
+    window in a batch, in scaled units; its gradient is ``(outputs - y) / size``.
     Derived in ``06_training_loop``.
     """
     _validate.training_settings(

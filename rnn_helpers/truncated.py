@@ -12,8 +12,8 @@ it. With s the chunk's start state (shapes as in ``rnn_helpers.rnn``)::
     y_t = h_t @ o_weight + o_bias
 
 With s = 0 this is ``rnn_forward`` and ``rnn_backward``. Derived in ``07_memory``. The
-arguments are checked once, at the door; the loops below are the notebook's loops over
-a batch (N, T, ...).
+arguments are checked once, at the door; the loops are those of ``rnn_helpers.rnn``,
+started from the chunk's start state.
 """
 
 from dataclasses import dataclass, field
@@ -22,50 +22,10 @@ import numpy as np
 
 from . import _validate
 from .optim import Adam, clip_by_global_norm, linear_schedule
-from .rnn import ACTIVATIONS, PARAM_NAMES
+from .rnn import PARAM_NAMES, backward_batch, forward_batch
 from .train import one_blas_thread
 
 # ------------------------------------------------------------------------- the math
-
-
-def forward_from_batch(x, params, start_hidden, activation="tanh"):
-    """``rnn_forward_from`` for a batch x (N, T, F) and start states (N, H), without checking its arguments."""
-    act, _ = ACTIVATIONS[activation]
-    n_sequences, n_steps, _ = x.shape
-    n_hidden, n_outputs = params["o_weight"].shape
-    hiddens = np.zeros((n_sequences, n_steps, n_hidden))
-    outputs = np.zeros((n_sequences, n_steps, n_outputs))
-    hidden = start_hidden  # h_{-1} = s: where the chunk before ended
-    for t in range(n_steps):
-        hidden = act(x[:, t] @ params["i_weight"] + hidden @ params["h_weight"] + params["h_bias"])
-        hiddens[:, t] = hidden
-        outputs[:, t] = hidden @ params["o_weight"] + params["o_bias"]
-    return outputs, hiddens
-
-
-def backward_from_batch(x, start_hidden, hiddens, output_grad, params, activation="tanh"):
-    """``chunk_backward`` for a batch (N, T, ...), without checking its arguments.
-
-    The loop of ``04_bptt_loop`` with one change: at the chunk's first step the previous
-    state is the start state s, not 0. What it would send on to step -1, dL/ds, is
-    returned separately: the chunk before never receives it.
-    """
-    _, derivative = ACTIVATIONS[activation]
-    grads = {name: np.zeros_like(params[name], dtype=float) for name in PARAM_NAMES}
-    next_hidden_grad = np.zeros_like(hiddens[:, 0])  # nothing from the future yet
-    for t in reversed(range(x.shape[1])):
-        hidden = hiddens[:, t]
-        previous_hidden = hiddens[:, t - 1] if t > 0 else start_hidden  # h_{-1} = s, a constant
-        step_output_grad = output_grad[:, t]
-        grads["o_weight"] += hidden.T @ step_output_grad
-        grads["o_bias"] += step_output_grad.sum(axis=0)
-        hidden_grad = step_output_grad @ params["o_weight"].T + next_hidden_grad
-        pre_grad = hidden_grad * derivative(hidden)  # dL/dz_t
-        grads["h_weight"] += previous_hidden.T @ pre_grad
-        grads["h_bias"] += pre_grad.sum(axis=0)
-        grads["i_weight"] += x[:, t].T @ pre_grad
-        next_hidden_grad = pre_grad @ params["h_weight"].T  # sent on to step t-1
-    return grads, next_hidden_grad  # after step 0: dL/ds, which the truncation drops
 
 
 def carried_state(hiddens):
@@ -117,7 +77,7 @@ def rnn_forward_from(x, params, start_hidden=None, activation="tanh"):
     """
     x = _validate.forward(x, params, activation)
     start = _start_state(start_hidden, x, params)
-    outputs, hiddens = forward_from_batch(_as_batch(x), params, start, activation)
+    outputs, hiddens = forward_batch(_as_batch(x), params, activation, start_hidden=start)
     return (outputs[0], hiddens[0]) if x.ndim == 2 else (outputs, hiddens)
 
 
@@ -153,8 +113,8 @@ def chunk_backward(x, start_hidden, hiddens, output_grad, params, activation="ta
     """
     x, hiddens, output_grad = _validate.backward(x, hiddens, output_grad, params, activation)
     start = _start_state(start_hidden, x, params)
-    grads, start_grad = backward_from_batch(
-        _as_batch(x), start, _as_batch(hiddens), _as_batch(output_grad), params, activation
+    grads, _, start_grad = backward_batch(
+        _as_batch(x), _as_batch(hiddens), _as_batch(output_grad), params, activation, start_hidden=start
     )
     given = np.shape(start_hidden) if start_hidden is not None else (params["h_weight"].shape[0],)
     return grads, start_grad.reshape(given) if x.ndim == 2 else start_grad
@@ -201,12 +161,12 @@ def truncated_bptt(x, y, params, chunk_length, start_hidden=None, activation="ta
     starts, chunk_grads, hidden = {0: start}, [], start
     for first, end in bounds:
         starts[first] = hidden  # the state this chunk starts from
-        outputs, hiddens[:, first:end] = forward_from_batch(batch_x[:, first:end], params, hidden, activation)
+        outputs, hiddens[:, first:end] = forward_batch(batch_x[:, first:end], params, activation, start_hidden=hidden)
         output_grad = np.zeros(batch_y[:, :end].shape)
         output_grad[:, first:] = outputs - batch_y[:, first:end]  # only this chunk's loss
         stop = first  # the gradient stops at the chunk's first step
-        grads, _ = backward_from_batch(
-            batch_x[:, stop:end], starts[stop], hiddens[:, stop:end], output_grad[:, stop:], params, activation
+        grads, _, _ = backward_batch(
+            batch_x[:, stop:end], hiddens[:, stop:end], output_grad[:, stop:], params, activation, starts[stop]
         )
         chunk_grads.append(grads)
         hidden = carried_state(hiddens[:, first:end])
@@ -280,10 +240,10 @@ def train_truncated(x, y, params, chunk_length, *, epochs=20, lr=0.02, clip_norm
             hidden, losses = np.zeros((len(batch_x), params["h_weight"].shape[0])), []
             for first, end in bounds:
                 chunk_x = batch_x[:, first:end]
-                outputs, hiddens = forward_from_batch(chunk_x, run.params, hidden, activation)
+                outputs, hiddens = forward_batch(chunk_x, run.params, activation, start_hidden=hidden)
                 errors = outputs - batch_y[:, first:end]
                 losses.append(0.5 * float(np.mean(errors**2)))
-                grads, _ = backward_from_batch(chunk_x, hidden, hiddens, errors / errors.size, run.params, activation)
+                grads, _, _ = backward_batch(chunk_x, hiddens, errors / errors.size, run.params, activation, hidden)
                 run.grad_norms.append(float(np.sqrt(sum(np.sum(grad**2) for grad in grads.values()))))
                 adam.lr = linear_schedule(lr, step, total_steps)
                 run.params = adam.step(run.params, clip_by_global_norm(grads, clip_norm))

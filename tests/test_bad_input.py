@@ -114,7 +114,7 @@ def test_missing_days_are_a_gap_reported_in_one_line_and_the_day_before_has_no_t
     (line,) = capsys.readouterr().out.splitlines()
     assert line == (
         "load_weather: weather.csv has no rows for 58 day(s) in 1 gap(s), the longest 58 day(s) between "
-        "2020-01-02 (line 3) and 2020-03-01 (line 4); windows stay within the 2 runs of consecutive days, "
+        "2020-01-02 (line 3) and 2020-03-01 (line 4); windows stay within the runs of consecutive days, "
         "and the last day before a gap has no target."
     )
     assert [str(day.date()) for day in frame.index] == ["2020-01-01", "2020-03-01", "2020-03-02"]

@@ -948,3 +948,22 @@ def test_a_function_of_the_package_itself_is_refused(check):
     helper = getattr(checks, helpers[0], None) or getattr(importlib.import_module("rnn_helpers"), helpers[0])
     with pytest.raises(AssertionError, match="that is rnn_helpers' own `.*`, not a function of yours"):
         getattr(checks, check)(helper)
+
+
+def test_a_right_function_that_calls_the_helper_passes_with_a_note(capsys):
+    def my_forward(x, params):
+        return rnn_forward(x, params)
+
+    checks.check_forward(my_forward)
+    printed = capsys.readouterr().out
+    assert "check_forward: correct" in printed
+    assert "note: your function calls `rnn_forward`" in printed
+
+
+def test_not_implemented_after_a_first_case_is_a_bug_not_the_stub():
+    def my_forward(x, params):
+        if np.ndim(x) == 3:
+            raise NotImplementedError
+        return rnn_forward(x, params)
+
+    assert "although it ran for an earlier case" in run_check("check_forward", my_forward)

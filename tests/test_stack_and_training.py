@@ -161,3 +161,11 @@ def test_the_linear_schedule_falls_from_lr_to_zero(windows, monkeypatch):
     used.clear()
     training.train(train_x, train_y, optimizer="sgd", lr=0.3, batch_size=100, epochs=2, schedule="constant")
     assert used == [0.3] * total
+
+
+@pytest.mark.parametrize("shape", [(2, 7, 2), (2, 5, 3), (5, 2)])
+def test_stack_backward_refuses_an_output_gradient_of_the_wrong_shape(shape):
+    layers = init_stack(3, [4, 3], 2, seed=1)
+    _, cache = stack_forward(np.zeros((2, 5, 3)), layers)
+    with pytest.raises(ValueError, match=r"output_grad must have shape \(2, 5, 2\)"):
+        stack_backward(cache, np.zeros(shape), layers)

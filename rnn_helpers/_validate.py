@@ -35,6 +35,17 @@ def activation(name):
         raise ValueError(f"Unknown activation {name!r}. Use one of {sorted(ACTIVATIONS)}.")
 
 
+def param_shapes(n_inputs, n_hidden, n_outputs):
+    """The shape of each of the five parameters, in the order ``init_params`` draws them."""
+    return {
+        "i_weight": (n_inputs, n_hidden),
+        "h_weight": (n_hidden, n_hidden),
+        "h_bias": (1, n_hidden),
+        "o_weight": (n_hidden, n_outputs),
+        "o_bias": (1, n_outputs),
+    }
+
+
 def params(params):
     """Raise ValueError unless ``params`` has the five arrays with consistent shapes; return ``(F, H, O)``."""
     if not isinstance(params, dict) or any(name not in params for name in PARAM_NAMES):
@@ -46,13 +57,7 @@ def params(params):
     found = {name: np.shape(params[name]) for name in PARAM_NAMES}
     n_inputs, n_hidden = found["i_weight"] if len(found["i_weight"]) == 2 else (0, 0)
     n_outputs = found["o_weight"][1] if len(found["o_weight"]) == 2 else 0
-    expected = {
-        "i_weight": (n_inputs, n_hidden),
-        "h_weight": (n_hidden, n_hidden),
-        "h_bias": (1, n_hidden),
-        "o_weight": (n_hidden, n_outputs),
-        "o_bias": (1, n_outputs),
-    }
+    expected = param_shapes(n_inputs, n_hidden, n_outputs)
     if found != expected or 0 in (n_inputs, n_hidden, n_outputs):
         name = next((name for name in PARAM_NAMES if found[name] != expected[name]), "i_weight")
         raise ValueError(

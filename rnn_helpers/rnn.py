@@ -64,13 +64,7 @@ def init_params(n_inputs, n_hidden, n_outputs, seed=0):
         _validate.whole_number(size, name)
     random = np.random.RandomState(seed)
     k = 1.0 / np.sqrt(n_hidden)
-    shapes = {
-        "i_weight": (n_inputs, n_hidden),
-        "h_weight": (n_hidden, n_hidden),
-        "h_bias": (1, n_hidden),
-        "o_weight": (n_hidden, n_outputs),
-        "o_bias": (1, n_outputs),
-    }
+    shapes = _validate.param_shapes(n_inputs, n_hidden, n_outputs)
     return {name: random.rand(*shape) * 2 * k - k for name, shape in shapes.items()}
 
 

@@ -13,7 +13,7 @@ Timed, alternately, ``--rounds`` times:
 
 (a) ``python -m rnn_helpers.train --data FILE --json`` with its defaults, as a whole
     process: interpreter start-up, imports (scikit-learn's included), loading the file,
-    20 epochs, scoring and baselines;
+    20 epochs in batches of 64 (``rnn_helpers.cli.BATCH_SIZE``), scoring and baselines;
 (b) the per-window loop of ``bench_training.py`` (one window at a time) on the same
     windows, for ``--loop-epochs`` epochs, extrapolated linearly to its 250 epochs:
     every epoch does exactly the same work, so 250 epochs take 250 / n times as long.
@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_helpers import continuous_runs, load_weather, weather_windows
+from rnn_helpers.cli import BATCH_SIZE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_training import course_style_training  # noqa: E402
@@ -117,7 +118,8 @@ def main():
         "",
         "| | wall s | CPU s |",
         "|---|---:|---:|",
-        f"| `python -m rnn_helpers.train --data FILE --json` (defaults, whole process) "
+        "| `python -m rnn_helpers.train --data FILE --json` "
+        f"(defaults: 20 epochs, batches of {BATCH_SIZE}; whole process) "
         f"| {cli_wall:.1f} | {cli_cpu:.1f} |",
         f"| per-window loop, {LOOP_EPOCHS} epochs (extrapolated) | {loop_wall:.0f} | {loop_cpu:.0f} |",
         f"| ratio | 1/{loop_wall / cli_wall:.0f} | 1/{loop_cpu / cli_cpu:.0f} |",

@@ -25,11 +25,13 @@ def small_csv(tmp_path):
     return csv
 
 
-def test_the_defaults_are_train_defaults_and_the_figures_are_computed_independently(capsys):
+def test_the_defaults_are_train_defaults_but_larger_batches_and_the_figures_are_computed_independently(capsys):
+    assert (cli.BATCH_SIZE, cli.LR) == (64, 0.05)
     assert main(["--json"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     windows, _ = weather_windows(load_weather(verbose=False), length=7)
-    result = training.train(*windows["train"], *windows["valid"])  # train() with its own defaults
+    # train() with its own defaults, but for the two the command line sets for long files
+    result = training.train(*windows["train"], *windows["valid"], batch_size=64, lr=0.05)
     assert report["history"] == result.history and len(report["history"]["valid"]) == 20
     for part, (x, y) in windows.items():
         errors = result.predict(x)[:, -1, 0] - y[:, -1, 0]
@@ -49,14 +51,28 @@ def test_help_shows_every_default_once():
         assert option.count("default") == 1, option
     flat = " ".join(text.split())
     for expected in (
-        "--lr LR (starting) learning rate (default: 0.02)",
+        "--lr LR (starting) learning rate (default: 0.05)",
         "(default: 20)",
-        "(default: 16)",
+        "windows per batch (default: 64)",
         "(default: the bundled Seattle data)",
         "(default: linear)",
         "(default: adam)",
     ):
         assert expected in flat
+
+
+def test_the_readme_shows_what_the_commands_print(capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert main([]) == 0
+    table = capsys.readouterr().out.strip().split("\n\n")[-1]
+    assert "\n".join(line.rstrip() for line in table.splitlines()) in readme
+    rows = table_rows(table)
+    assert all(rows["rnn"][part] < min(rows[model][part] for model in rows if model != "rnn") for part in range(3))
+    assert main(["--hidden", "16", "--layers", "2", "--epochs", "30"]) == 0
+    train_mse, valid_mse, test_mse = table_rows(capsys.readouterr().out)["rnn"]
+    assert train_mse < rows["rnn"][0] and valid_mse > rows["rnn"][1] and test_mse > rows["rnn"][2]
+    figures = f"(train MSE {train_mse:.2f}) but predict unseen days worse (valid {valid_mse:.2f}, test {test_mse:.2f})"
+    assert figures in " ".join(readme.split())
 
 
 def test_log_and_table_describe_the_same_final_model_in_degrees_f(small_csv, capsys):
